@@ -1,0 +1,1 @@
+"""The `hotline` command: one entry point, sub-commands loaded only when used."""
