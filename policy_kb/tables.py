@@ -69,10 +69,12 @@ def vocabulary() -> dict:
     return load_data("facts.yaml")
 
 
+@lru_cache(maxsize=None)
 def status_labels() -> dict[str, str]:
     return {code: v["label"] for code, v in vocabulary()["statuses"].items()}
 
 
+@lru_cache(maxsize=None)
 def employment_labels() -> dict[str, str]:
     return dict(vocabulary()["employment"])
 
