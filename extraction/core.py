@@ -1,0 +1,441 @@
+"""Rule-based fact extraction for Chinese caller speech and hotline agents' notes.
+
+How it works: every rule is a regex over the whole text; all matches are collected, the longest
+non-overlapping ones win (低保边缘户 beats 低保), and each winner is checked for negation inside its
+clause (不/没/没有/未/非 before it, with only filler verbs in between, or 没有/不是 right after it).
+Word-boundary regexes are useless in Chinese, so boundaries are explicit lookarounds or separators.
+Scalars said later in the same text win (corrections: 不对，是四口人).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from extraction import lexicon
+from extraction.numbers import NUMERAL, as_int, fold_width, parse_number
+
+BOOL_FIELDS = (
+    "unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member",
+    "severe_disability", "severe_illness", "cannot_self_care", "reemployed", "rigid_expenses",
+    "stranded", "urgent",
+)
+NUMBER_FIELDS = ("household_size", "months_without_income", "age", "medical_out_of_pocket")
+
+# Clause separators: punctuation, whitespace (agents' notes) and contrastive conjunctions.
+_CLAUSE_SPLIT = re.compile(
+    r"[，,。！!？?；;：:、\n\r\t …~～（）()【】\[\]“”\"']+|(?<![0-9])\.(?![0-9])|但是|可是|不过|然而|而是|但|另外|而且"
+)
+_SENTENCE_SPLIT = re.compile(r"[。！!？?；;\n\r]+")
+
+# A negation cue followed only by filler (verbs of holding/joining, pronouns, particles).
+_FILLER = (
+    r"(?:是|属于|算|在|有|办|办理|办过|评|评上|评为|纳入|进|进入|吃|领|拿|享受|参加|参保|交|缴|缴纳|买|上|"
+    r"过|了|到|个|啥|什么|任何|我|我们|俺|俺们|额|咱|咱们|家|他|她|他们|这个|那个|也|都|还|就|被|再|给|"
+    r"人|的|成|得|能|曾|曾经|经|一直|从来|根本|划|列|入|确|被确|去|感染)"
+)
+_NEG_TAIL = re.compile(
+    rf"(?<!是)(?<!有)(?<!能)(?<!可)(?:不是|不属于|不算|不在|没有|没得|木有|莫有|没|未|非|不|无){_FILLER}*$"
+)
+_NEG_AFTER = re.compile(
+    r"^(?:也|都|还|一直|从来|根本)?(?:没有|没|不是|未|木有)(?:享受|交|缴|参加|办|领|评上|纳入|上|有|吃)?(?:过|了)?"
+    r"(?:的|啊|呀|呢|嘞)?$"
+)
+
+Value = Any
+
+
+@dataclass(frozen=True)
+class Rule:
+    entity: str  # entity name ("status" for status codes)
+    pattern: re.Pattern
+    value: Value | Callable[[re.Match], Value]  # fixed value, or computed from the match (None → no fact)
+    neg: str = "ignore"  # flip | not_status | other | ignore (drop when negated) | none (never negated)
+    requires: re.Pattern | None = None  # must occur in the same sentence
+    not_before: re.Pattern | None = None  # must not end the text before the match (within the clause)
+    not_after: re.Pattern | None = None  # must not start the text after the match
+    priority: int = 0
+
+
+@dataclass
+class Extraction:
+    facts: dict = field(default_factory=dict)
+    entities: list = field(default_factory=list)
+    measures: list = field(default_factory=list)
+    urgent_reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"facts": self.facts, "entities": self.entities, "measures": self.measures,
+                "urgent_reason": self.urgent_reason}
+
+
+def _alt(terms) -> str:
+    return "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True))
+
+
+def _rx(pattern: str | None) -> re.Pattern | None:
+    return re.compile(pattern) if pattern else None
+
+
+def _num(group: str = "num", scale: float = 1, lo: float = 0, hi: float = 1e9, offset: float = 0):
+    def value(m: re.Match):
+        v = parse_number(m.group(group))
+        if v is None:
+            return None
+        v = v * scale + offset
+        return as_int(v) if lo <= v <= hi else None
+    return value
+
+
+def _money(m: re.Match):
+    """A sum of money: it needs 万/千 or a currency word, or three digits (自付19999)."""
+    raw = m.group("num")
+    v = parse_number(raw)
+    if v is None or v < 0:
+        return None
+    if not (m.group("unit") and re.search("元|块|圆", m.group(0))) and not re.search("[万千]", raw) and v < 100:
+        return None
+    return as_int(v)
+
+
+@lru_cache(maxsize=1)
+def _rules() -> tuple[Rule, ...]:
+    from policy_kb.tables import cities, counties
+
+    rules: list[Rule] = []
+    sep = lexicon.SEP
+
+    # Counties: canonical names and every alias from policy_kb's table (never typed twice here).
+    for county in counties():
+        names = {county.name, *county.aliases}
+        block = lexicon.PLACE_BLOCKERS.get(county.name, {})
+        rules.append(Rule(
+            "county", re.compile(rf"(?:{_alt(names)})(?:{re.escape(county.name[-1])})?"), county.name,
+            neg="ignore", not_before=_rx(block.get("before")),
+            not_after=_rx(block.get("after") or lexicon.PLACE_NOT_AFTER), priority=5))
+    for city, aliases in cities().items():
+        rules.append(Rule("city", re.compile(rf"(?:{_alt({city, *aliases})})(?:市)?"), city,
+                          neg="ignore", not_after=_rx(lexicon.PLACE_NOT_AFTER), priority=4))
+
+    # Statuses, residence, booleans, employment, urgency, measures: terms from the lexicon.
+    for spec in lexicon.TERM_RULES:
+        rules.append(Rule(
+            spec["entity"], re.compile(spec["re"]), spec["value"], neg=spec.get("neg", "ignore"),
+            requires=_rx(spec.get("requires")), not_before=_rx(spec.get("not_before")),
+            not_after=_rx(spec.get("not_after")), priority=spec.get("priority", 0)))
+
+    n = NUMERAL
+    num_rules = [
+        # household size
+        ("household_size", rf"一家(?:子)?(?P<num>{n})口(?:人)?", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?P<num>{n})口之家", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家)(?:有|就|就有|总共|一共|共|人|连我|算上我)*"
+                           rf"(?P<num>{n})(?:个人|个|口|人)", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30), None),
+        # months without income (needs an income-loss context in the sentence)
+        ("months_without_income", rf"快(?P<num>{n})个月", _num(lo=1, hi=120, offset=-1), lexicon.INCOME_LOSS),
+        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)",
+         _num(lo=0, hi=120), lexicon.INCOME_LOSS),
+        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?礼拜", _num(scale=0, lo=0, hi=0), lexicon.INCOME_LOSS),
+        ("months_without_income", rf"(?P<num>{n})年(?:多|了|之久)?(?![0-9])", _num(scale=12, lo=12, hi=120),
+         lexicon.INCOME_LOSS),
+        # age
+        ("age", rf"(?P<num>{n})(?:多|来)?(?:周)?岁", _num(lo=0, hi=130), None),
+        ("age", rf"(?:今年|年纪|岁数|年龄)(?:已经|都|有|才)?(?P<num>{n})(?:多|来)?(?:了|岁)?", _num(lo=1, hi=130), None),
+        ("age", rf"(?:老汉|老人|老人家|老伴|我妈|我爸|老娘|老爹|老母亲|老父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷)"
+                rf"(?:今年|都|已经)*(?P<num>{n})(?:多|来)?了", _num(lo=40, hi=130), None),
+        # medical out-of-pocket money (needs a medical-cost context)
+        ("medical_out_of_pocket", rf"(?P<num>{n})(?P<unit>多|来|出头|左右|以上|元|块钱|块|圆)*", _money,
+         lexicon.MEDICAL_COST),
+        # measures by number: 第五条, 第19条措施, 措施5
+        ("measure", rf"第(?P<num>{n})(?:条|项|个措施|号措施|款)", _num(lo=1, hi=20), None),
+        ("measure", rf"措施(?:第)?(?P<num>{n})(?!{n})", _num(lo=1, hi=20), None),
+        ("measure", rf"(?P<num>{n})号措施", _num(lo=1, hi=20), None),
+    ]
+    for entity, pattern, value, requires in num_rules:
+        rules.append(Rule(entity, re.compile(pattern), value, neg="ignore", requires=_rx(requires),
+                          not_before=_rx(r"[0-9.]$|第$") if entity != "measure" else None, priority=1))
+    return tuple(rules)
+
+
+@dataclass
+class _Hit:
+    rule: Rule
+    start: int
+    end: int
+    value: Value
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _CLAUSE_SPLIT.finditer(text):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _SENTENCE_SPLIT.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    return spans
+
+
+def _span_of(spans, pos) -> tuple[int, int]:
+    for s, e in spans:
+        if s <= pos < e:
+            return s, e
+    return pos, pos
+
+
+def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
+    sentences = _sentences(text)
+    hits = []
+    for rule in _rules():
+        for m in rule.pattern.finditer(text):
+            if m.end() == m.start():
+                continue
+            s_start, s_end = _span_of(sentences, m.start())
+            if rule.requires is not None and not rule.requires.search(text, s_start, s_end):
+                continue
+            if rule.not_before is not None:
+                c_start = _span_of(clauses, m.start())[0]
+                if rule.not_before.search(text[max(c_start, m.start() - 8):m.start()]):
+                    continue
+            if rule.not_after is not None and rule.not_after.match(text, m.end()):
+                continue
+            value = rule.value(m) if callable(rule.value) else rule.value
+            if value is None:
+                continue
+            hits.append(_Hit(rule, m.start(), m.end(), value))
+    # The longest match wins; ties go to the higher priority, then the earlier position.
+    hits.sort(key=lambda h: (-(h.end - h.start), -h.rule.priority, h.start))
+    taken: list[_Hit] = []
+    occupied = bytearray(len(text))
+    for h in hits:
+        if any(occupied[h.start:h.end]):
+            continue
+        occupied[h.start:h.end] = b"\x01" * (h.end - h.start)
+        taken.append(h)
+    taken.sort(key=lambda h: h.start)
+    return taken
+
+
+def _negated(text: str, hit: _Hit, clause: tuple[int, int], prev_end: int) -> bool:
+    gap_start = max(clause[0], prev_end)
+    if _NEG_TAIL.search(text[gap_start:hit.start]):
+        return True
+    return bool(_NEG_AFTER.match(text[hit.end:clause[1]]))
+
+
+def _entity(name: str, value: Value, start: int, end: int, text: str) -> dict:
+    if isinstance(value, bool):
+        v = "true" if value else "false"
+    else:
+        v = str(value)
+    return {"entity": name, "value": v, "start": start, "end": end, "text": text[start:end]}
+
+
+def _add_status(facts: dict, key: str, code: str) -> None:
+    other = "not_statuses" if key == "statuses" else "statuses"
+    if code in facts.get(other, []):
+        facts[other].remove(code)
+        if not facts[other]:
+            del facts[other]
+    facts.setdefault(key, [])
+    if code not in facts[key]:
+        facts[key].append(code)
+
+
+_EMPLOYMENT_RANK = {"failed_startup_graduate": 5, "unemployed_graduate": 4, "unemployed_migrant_worker": 3,
+                    "employed": 2, "other": 1}
+
+
+def extract(text: str, *, expected_field: str | None = None) -> Extraction:
+    """The facts, entities, measures and urgency a caller's message (or an agent's note) states."""
+    if not isinstance(text, str):
+        raise TypeError(f"extract() needs a str, got {type(text).__name__}")
+    original = text
+    text = fold_width(text)
+    out = Extraction()
+    facts = out.facts
+    clauses = _clauses(text)
+    prev_end_in_clause: dict[tuple[int, int], int] = {}
+    urgent_clauses: list[tuple[int, int]] = []
+    employment_rank = 0
+    for hit in _candidates(text, clauses):
+        rule = hit.rule
+        clause = _span_of(clauses, hit.start)
+        negated = rule.neg != "none" and _negated(text, hit, clause, prev_end_in_clause.get(clause, -1))
+        prev_end_in_clause[clause] = hit.end
+        entity, value = rule.entity, hit.value
+        if negated:
+            if rule.neg == "ignore":
+                continue
+            if rule.neg == "flip":
+                value = not value
+            elif rule.neg == "not_status":
+                entity = "not_status"
+            elif rule.neg == "other":
+                value = lexicon.OTHER_RESIDENCE[value]
+        if entity == "status":
+            _add_status(facts, "statuses", value)
+        elif entity == "not_status":
+            _add_status(facts, "not_statuses", value)
+        elif entity == "measure":
+            if value not in out.measures:
+                out.measures.append(value)
+        elif entity == "employment":
+            rank = _EMPLOYMENT_RANK[value]
+            if rank < employment_rank:
+                continue  # 创业失败的大学生: the more specific code stands
+            employment_rank = rank
+            facts["employment"] = value
+        elif entity == "urgent":
+            facts["urgent"] = value
+            if value and clause not in urgent_clauses:
+                urgent_clauses.append(clause)
+        else:
+            facts[entity] = value
+        out.entities.append(_entity(entity, value, hit.start, hit.end, original))
+
+    if "county" in facts:
+        facts.pop("city", None)  # the county fixes the city; `city` is for city-only mentions
+    if expected_field:
+        _fill_expected(text, original, expected_field, out)
+    if facts.get("urgent") and urgent_clauses:
+        out.urgent_reason = "，".join(original[s:e].strip() for s, e in urgent_clauses)[:500]
+        facts["urgent_reason"] = out.urgent_reason
+    elif facts.get("urgent") and out.urgent_reason:
+        facts["urgent_reason"] = out.urgent_reason
+    out.measures = [int(m) for m in out.measures]
+    return out
+
+
+_ANSWER_STRIP = re.compile(r"[\s，,。.！!？?~～…、]+|^(?:嗯|哦|噢|啊|呃|额|那个|就是说)+|(?:啊|呀|吧|呢|嘞|哦|噢|哈|咧|撒|的呢)+$")
+_YES = re.compile(r"^(?:是|是的|是滴|是嘞|是呀|对|对的|对着呢|对头|嗯|嗯嗯|有|有的|有呢|有着呢|交了|领了|领着呢|参加了|"
+                  r"能|可以|能行|行|没错|就是|当然|确实|确实是|没麻达|中|好像是|是着呢|算是|属于|有哩)+$")
+_NO = re.compile(r"^(?:不是|不|没有|没|没得|木有|莫有|冇|不能|不行|没交|没领|否|不对|没有的|没呢|还没有|还没|不会|没参加|"
+                 r"不属于|不算|没有哩|不是的|回不去|去不了|不可以|没法|不得行)+$")
+
+
+def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -> None:
+    """A bare answer (三个月, 是的, 不是, 4口人, 两万) fills the field the bot just asked about."""
+    facts = out.facts
+    answer = _ANSWER_STRIP.sub("", text)
+    start = text.find(answer[:1]) if answer else 0
+    if field_name.startswith("statuses."):
+        code = field_name.split(".", 1)[1]
+        if code in facts.get("statuses", []) or code in facts.get("not_statuses", []):
+            return
+        if _NO.match(answer):
+            _add_status(facts, "not_statuses", code)
+            out.entities.append(_entity("not_status", code, start, start + len(answer), original))
+        elif _YES.match(answer):
+            _add_status(facts, "statuses", code)
+            out.entities.append(_entity("status", code, start, start + len(answer), original))
+        return
+    if field_name in facts:
+        return
+    if field_name in BOOL_FIELDS:
+        value = False if _NO.match(answer) else True if _YES.match(answer) else None
+        if value is None:
+            return
+        facts[field_name] = value
+        out.entities.append(_entity(field_name, value, start, start + len(answer), original))
+        if field_name == "urgent" and value:
+            out.urgent_reason = original.strip()
+        return
+    if field_name in NUMBER_FIELDS:
+        covered = [(e["start"], e["end"]) for e in out.entities]
+        if field_name == "months_without_income":
+            m = re.search(r"半年|大半年", text)
+            if m and not any(s < m.end() and m.start() < e for s, e in covered):
+                facts[field_name] = 6
+                out.entities.append(_entity(field_name, 6, m.start(), m.end(), original))
+                return
+        for m in re.finditer(rf"(?P<num>{NUMERAL})(?:个多月|多个月|个月|月|口人|口|个人|个|人|岁|多|出头|元|块钱|块)?", text):
+            if any(s < m.end() and m.start() < e for s, e in covered):
+                continue
+            value = parse_number(m.group("num"))
+            if value is None:
+                return
+            if field_name == "medical_out_of_pocket":
+                value = as_int(value)
+            else:
+                if not float(value).is_integer():
+                    return
+                value = int(value)
+                if field_name == "household_size" and not 1 <= value <= 30:
+                    return
+            facts[field_name] = value
+            out.entities.append(_entity(field_name, value, m.start(), m.end(), original))
+            return
+        return
+    if field_name == "employment":
+        for pattern, code in lexicon.BARE_EMPLOYMENT:
+            m = re.search(pattern, text)
+            if m:
+                facts["employment"] = code
+                out.entities.append(_entity("employment", code, m.start(), m.end(), original))
+                return
+    if field_name == "residence":
+        m = re.fullmatch(r"(农|城)(?:村|里|市|镇)?(?:的|户|户口)?", answer)
+        if m:
+            value = "rural" if m.group(1) == "农" else "urban"
+            facts["residence"] = value
+            out.entities.append(_entity("residence", value, start, start + len(answer), original))
+
+
+def merge_facts(old: dict | None, new: dict | None) -> dict:
+    """Facts so far updated with newer facts: later values win; a status moves between
+    `statuses` and `not_statuses` when the caller corrects it; unknown (None) never erases."""
+    merged = {k: (list(v) if isinstance(v, list) else v) for k, v in (old or {}).items()}
+    new = new or {}
+    for key, value in new.items():
+        if key in ("statuses", "not_statuses") or value is None:
+            continue
+        merged[key] = value
+    for code in new.get("statuses", []) or []:
+        _add_status(merged, "statuses", code)
+    for code in new.get("not_statuses", []) or []:
+        _add_status(merged, "not_statuses", code)
+    if "county" in new and new["county"]:
+        merged.pop("city", None)
+    elif new.get("city") and merged.get("county"):
+        from policy_kb.tables import resolve_county
+
+        county = resolve_county(merged["county"])
+        if county is None or county.city != new["city"]:
+            merged.pop("county", None)  # the caller named another city: the old county is stale
+        else:
+            merged.pop("city", None)
+    if new.get("urgent") is False and "urgent_reason" not in new:
+        merged.pop("urgent_reason", None)
+    return merged
+
+
+def userdict_terms() -> list[tuple[str, str]]:
+    """(term, part-of-speech tag) pairs for the jieba user dictionary: every county, city and
+    literal lexicon term, so that policy terms become single jieba tokens."""
+    from policy_kb.tables import cities, counties
+
+    terms: dict[str, str] = {}
+    for county in counties():
+        for name in (county.name, *county.aliases):
+            terms[name] = "ns"
+    for city, aliases in cities().items():
+        for name in (city, *aliases):
+            terms[name] = "ns"
+    for term in lexicon.literal_terms():
+        terms.setdefault(term, "nz")
+    return sorted(terms.items())

@@ -1,0 +1,270 @@
+"""The hand-kept word lists: how callers and agents say each fact.
+
+Counties and cities are NOT here: they come from policy_kb's tables (policy_kb/data/counties.yaml).
+Each term rule: entity (a Facts field, "status" or "measure"), value, `terms` (literal forms, also fed
+to the jieba user dictionary) and/or `re` (a pattern), how negation acts on it (`neg`), and
+contexts: `requires` (in the same sentence), `not_before` (just before, same clause), `not_after`.
+"""
+from __future__ import annotations
+
+import re
+
+from extraction.numbers import DIGITS
+
+CN_DIGITS = "".join(DIGITS)
+# Separators around one-character note tokens such as 农 / 城 (agents type "西吉 农 低保 4口").
+SEP = r"[\s，,。；;、:：/|]"
+_TOKEN_BEFORE = rf"(?:(?<=^)|(?<={SEP}))"
+_TOKEN_AFTER = rf"(?=$|{SEP})"
+
+# Words after a place name that make it a street, a palace or a slogan rather than a county.
+PLACE_NOT_AFTER = r"(?:路|街|大街|大道|宫|公园|广场|王陵|王朝|文字|政策|补贴|资金|贷款|卡|一卡通|惠民|协力|同德|圆|结)"
+PLACE_BLOCKERS = {
+    # 金凤 is also a common given name (王金凤).
+    "金凤区": {"before": r"(?:叫|名叫|名字叫|姓|[王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤])$"},
+}
+
+OTHER_RESIDENCE = {"urban": "rural", "rural": "urban"}
+
+# Sentence contexts that make a bare number mean months without income / medical costs.
+INCOME_LOSS = (
+    r"没收入|无收入|没有收入|没了收入|没啥收入|没什么收入|没有啥收入|断了收入|收入断|收入没了|没进项|没有进项|没活|没了活|"
+    r"没有活|没工作|没有工作|失业|停工|没挣|挣不上|挣不到|没上班|没法上班|上不了班|闲着|待业|歇着|歇业|一分钱|没工资|"
+    r"没发工资|工资没发|找不到工作|没找到工作|没找到活|找不到活|没事干|没钱|没了收入来源|没有收入来源|收入来源|断顿|"
+    r"回不去|在家待|呆在家|待在家|没营业|关门|倒闭|收入"
+)
+MEDICAL_COST = (
+    r"看病|医药费|医疗费|住院|治病|药费|自付|自负|自费|自己掏|自己出|自己花|报销|花了|花费|门诊|透析|化疗|手术|医院|"
+    r"治疗|大病|医保|吃药|慢病|慢特病|个人负担|个人承担|自掏腰包"
+)
+
+_Q_AFTER = r"(?:标准|政策|条件|怎么|咋|能不能|能否|可以|可不可以|多少|是多少|金额|的钱|渐退|范围|申请|审批|办理|手续|的事|资格|线|资金|待遇|有啥|有什么|是啥|是什么|吗|么|人员认定|认定|政策)"
+_Q_BEFORE = r"(?:申请|想|想要|要办|能不能|能否|可不可以|怎么|咋|如何|咨询|了解|办理|够不够|符合|够|是不是|算不算|问|啥是|什么是|关于|给)"
+
+TERM_RULES: list[dict] = []
+
+
+def _term(entity, value, terms=(), re_=None, **kw):
+    parts = []
+    if terms:
+        parts.append("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)))
+    if re_:
+        parts.append(re_)
+    TERM_RULES.append({"entity": entity, "value": value, "terms": list(terms), "re": "|".join(parts), **kw})
+
+
+def _status(code, terms=(), re_=None, **kw):
+    kw.setdefault("neg", "not_status")
+    kw.setdefault("not_before", _Q_BEFORE)
+    _term("status", code, terms, re_, **kw)
+
+
+# ---- statuses (the longest form wins: 低保边缘户 before 低保户 before 低保) ----
+_status("dibao", ["低保户", "低保对象", "低保家庭", "低保人员", "低保人口", "吃低保", "吃着低保", "吃上低保", "吃的低保",
+                  "享受低保", "享受着低保", "领低保", "领着低保", "拿低保", "拿着低保", "有低保", "纳入低保", "办了低保",
+                  "办上低保", "评上低保", "评上了低保", "上了低保", "低保户口", "吃上了低保", "在吃低保", "吃低保的",
+                  "城市低保户", "农村低保户"],
+        not_after=r"(?:标准|政策|条件|怎么|咋|能不能|多少|是多少|资格|认定|吗)")
+_status("dibao", ["低保"], not_after=_Q_AFTER + r"|边缘|人口数据|户", priority=-1)
+_term("not_status", "dibao", re_=r"低保(?:也|都)?(?:被)?(?:取消|停|退|撤|清退|退出)(?:了|掉了)", neg="none")
+_status("tekun", ["特困供养人员", "特困供养对象", "特困供养", "特困人员", "特困户", "特困对象", "特困老人", "特困",
+                  "五保户", "五保老人", "五保", "集中供养", "分散供养", "分散供养特困人员"],
+        not_after=_Q_AFTER + r"|供养标准|生活困难")
+_status("dibao_marginal", ["低保边缘户", "低保边缘家庭", "低保边缘人口", "低保边缘人员", "低保边缘", "边缘低保户"],
+        not_after=_Q_AFTER)
+_status("orphan_institutional", ["机构内养育孤儿", "机构养育孤儿", "福利院的孤儿", "福利院里的孤儿", "孤儿院的孤儿",
+                                 "福利院养的孤儿"])
+_status("orphan_institutional", ["孤儿"], requires=r"福利院|孤儿院|儿童村|福利机构|养育机构|机构里|机构内",
+        not_after=_Q_AFTER + r"|院")
+_status("orphan_scattered", ["社会散居孤儿", "散居孤儿"])
+_status("orphan_scattered", ["孤儿"], requires=r"跟着|亲戚|爷爷|奶奶|外公|外婆|姥姥|姥爷|舅|叔|姑|姨|散居|在家|哥|姐",
+        not_after=_Q_AFTER + r"|院", priority=-1)
+_status("low_income_registered", ["低收入人口数据库", "低收入人口库", "低收入数据库", "低收入库", "低收入人口信息库",
+                                  "低收入人口", "低收入户", "低收入家庭", "低收入监测", "低收入对象", "低收入人群",
+                                  "低收入人员", "低收入名单"],
+        not_after=r"(?:标准|政策|条件|怎么|咋|多少|是多少|吗)")
+_status("unstable_poverty_alleviated", ["脱贫不稳定户", "脱贫不稳定家庭", "脱贫不稳定", "不稳定脱贫户", "脱贫户不稳定"])
+_status("marginal_poverty_prone", ["边缘易致贫户", "边缘易致贫家庭", "边缘易致贫", "易致贫户", "边缘致贫户",
+                                   "易返贫致贫户", "边缘易致贫人口"])
+_status("sudden_severe_difficulty", ["突发严重困难户", "突发重大困难户", "突发严重困难家庭", "突发严重困难",
+                                     "突发重大困难", "突发困难户", "突发严重生活困难"])
+_status("vagrant", ["流浪乞讨人员", "流浪乞讨", "流浪人员", "流浪汉", "乞讨", "讨饭", "要饭", "流浪"],
+        not_after=r"(?:救助站|标准|政策|怎么)")
+_status("elderly_allowance", ["高龄津贴", "高龄补贴", "高龄老人津贴", "高龄补助", "高龄老人补贴"],
+        re_=r"(?:领|拿|享受|有)(?:着|了)?高龄(?:津贴|补贴|补助)",
+        not_after=r"(?:标准|政策|条件|怎么|咋|多少|是多少|能不能|吗)")
+
+# ---- household size said without a numeral-and-classifier ----
+_term("household_size", 2, ["老两口", "我们老两口", "就我们两口子", "就俺们两口子", "就我和老伴", "就我跟老伴",
+                            "我和老伴两个人", "就我们两个人"], neg="none", priority=2)
+_term("household_size", 1, ["就我一个人", "就我一个", "我一个人过", "一个人过", "一个人生活", "一个人住", "独自一人",
+                            "孤身一人", "孤零零一个人", "光棍一个", "单身一人", "独居", "就俺一个人", "就额一个人",
+                            "就我自己", "一个人过日子", "自己一个人"], neg="none", priority=2)
+
+# ---- residence ----
+_term("residence", "urban", ["城市户口", "城镇户口", "非农户口", "居民户口", "城市户", "城镇户", "城里", "城市", "城镇",
+                             "县城", "市里", "市区", "城区", "街道上", "城里人", "城里头"],
+      neg="other", not_after=r"(?:低保标准|标准|低保月标准|和农村|跟农村|还是农村|或者农村)")
+_term("residence", "urban", re_=rf"{_TOKEN_BEFORE}城{_TOKEN_AFTER}", neg="none")
+_term("residence", "rural", ["农村户口", "农业户口", "农村户", "农村", "村里", "村上", "乡下", "乡里", "农户", "庄子上",
+                             "庄子里", "山里", "村子里", "农村人", "乡下人", "村里头"],
+      neg="other", not_after=r"(?:低保标准|标准|低保月标准|和城市|跟城市|还是城市)")
+_term("residence", "rural", re_=r"农民(?!工)", neg="other")
+_term("residence", "rural", re_=rf"{_TOKEN_BEFORE}农{_TOKEN_AFTER}", neg="none")
+
+# ---- employment (the rank in core decides between several: startup > graduate > migrant > employed) ----
+_LOST_WORK = (r"失业|没活|没了活|没有活|找不到活|没找到活|没工作|没有工作|没事干|停工|停产|倒闭|辞退|裁员|被裁|干不成|"
+              r"回不去|不要人|没人要|歇业|关门|没了工作|丢了工作|工作丢了|下岗|活停了|干不了|开不了工|没法干")
+_GRAD_CTX = r"大学|大专|本科|研究生|毕业生|大学生|毕业|专科|高职"
+_term("employment", "unemployed_migrant_worker",
+      ["失业农民工", "失业的农民工", "农民工失业", "外出务工失业", "务工失业", "打工失业"],
+      neg="ignore", priority=2)
+_term("employment", "unemployed_migrant_worker",
+      ["农民工", "外出务工", "外来务工", "务工人员", "打工的", "打工", "打零工", "务工", "出门打工", "外地打工",
+       "在外打工", "进城打工", "工地上干活", "下苦", "搞副业"],
+      neg="ignore", requires=_LOST_WORK)
+_term("employment", "unemployed_migrant_worker", re_=r"失业(?!保险|金|证|登记|补助|救助|人员救助|生活困难人员救助)",
+      neg="ignore", not_before=r"(?:不是|没有|没)$")
+_term("employment", "unemployed_graduate", ["未就业大学生", "待业大学生", "没就业的大学生", "失业大学生"],
+      neg="ignore", priority=2)
+_term("employment", "unemployed_graduate",
+      re_=r"(?:大学|大专|本科|研究生|专科|高职)毕业|毕业生|大学生|刚毕业|毕业(?:了|以后|后|之后)",
+      neg="ignore",
+      requires=r"没找到工作|找不到工作|没工作|没有工作|没就业|未就业|待业|没上班|在家待|没找到活|闲着|失业|没找上工作|"
+               r"没找下工作|找不下工作|就不了业|没单位|没去上班|没有找到工作",
+      not_after=r"(?:救助|补助)")
+_term("employment", "failed_startup_graduate",
+      ["创业失败", "创业失利", "创业赔了", "创业亏了", "创业搞砸了", "创业黄了", "创业亏本", "创业赔本"], neg="ignore",
+      priority=3)
+_term("employment", "failed_startup_graduate",
+      re_=r"(?:开店|开网店|开公司|做生意|搞养殖|开饭馆|开餐馆|做买卖|干个体)(?:也|都)?(?:赔了|亏了|黄了|倒闭了|失败了|赔光了|亏光了|没做成|干垮了)",
+      neg="ignore", requires=_GRAD_CTX, priority=3)
+_term("employment", "employed", ["正常上班", "在上班", "有稳定工作", "上着班", "还在上班", "有份工作", "在单位上班",
+                                 "在厂里上班"], neg="ignore")
+_term("employment", "other", ["退休了", "已经退休", "退休", "在家种地", "务农", "种地"], neg="ignore", priority=-1)
+
+# ---- yes/no facts ----
+_term("unemployment_insurance", True, re_=r"(?:交|缴|缴纳|参加|买|上|有|办)(?:了|过|着)?失业(?:保险|险)", neg="flip")
+_term("unemployment_insurance", True,
+      re_=r"(?:领|拿|在领|领着|拿着|享受|有)(?:了|着|的是)?失业(?:保险)?(?:金|待遇)|失业(?:保险)?金(?:领着|在领|还在领)",
+      neg="flip", not_after=r"(?:怎么|咋|多少|标准|吗)")
+_term("unemployment_insurance", False,
+      re_=r"失业(?:保险|险)(?:也|都|还|一直|从来)?(?:没有|没|未|木有)(?:交|缴|缴纳|参加|买|上|办|领|覆盖)?(?:过)?", neg="none",
+      priority=1)
+_term("unemployment_insurance", True, re_=r"失业(?:保险|险)(?:也|都|一直)?(?:交|缴|买|上|参加)(?:了|着)", neg="none")
+_term("unemployment_insurance", False,
+      re_=r"失业保险(?:政策)?(?:也|都)?(?:覆盖不了|覆盖不到|无法覆盖|不覆盖|没覆盖|管不上|管不了|够不上|享受不了|领不了|领不到)",
+      neg="none", priority=1)
+_term("unemployment_insurance", False, ["未参保", "没参保", "没有参保", "没参加保险", "没有任何保险", "啥保险都没有",
+                                        "什么保险都没有", "保险也没有", "没有保险", "没交保险", "没缴保险"], neg="none")
+_term("unemployment_insurance", False, re_=r"失业保险(?:不管|用不上)", neg="none")
+
+_term("can_return_to_work", False,
+      ["回不去上班", "回不去厂里", "回不去工地", "回不了厂", "回不了单位", "回不了工地", "返不了岗", "没法返岗", "无法返岗",
+       "不能返岗", "返岗不了", "复不了工", "无法复工", "不能复工", "没法复工", "复工不了", "开不了工", "上不了班",
+       "没法上班", "不能上班", "上不成班", "厂子停工", "厂里停工", "工地停工", "工地停了", "厂子停了", "厂子关了",
+       "厂子倒闭", "厂子倒闭了", "没法回去干活", "回不去干活", "干不成活", "去不了工地", "出不去打工", "出不了门打工",
+       "回不去打工", "去不了厂里", "返不了工", "没办法上班"], neg="none")
+_term("can_return_to_work", True, ["能返岗", "可以返岗", "已经返岗", "返岗了", "复工了", "已经复工", "能回去上班",
+                                   "可以回去上班", "能复工", "可以复工", "回去上班了", "能上班"], neg="flip")
+
+_term("covid_confirmed", True, ["确诊", "确诊了", "阳了", "阳性", "感染了新冠", "感染新冠", "得了新冠", "新冠患者",
+                                "新冠肺炎患者", "得了新冠肺炎", "染上新冠", "新冠阳性", "核酸阳性", "确诊病例",
+                                "新冠确诊"], neg="flip", not_after=r"(?:补贴|的标准|标准|怎么|咋)")
+_term("covid_confirmed", False, ["阴性", "核酸阴性"], neg="none")
+
+_term("quarantined_member", True, ["被隔离", "隔离了", "在隔离", "集中隔离", "隔离收治", "被收治", "拉去隔离",
+                                   "拉走隔离", "居家隔离", "隔离点", "方舱", "被拉走隔离", "隔离治疗", "隔离着"],
+      neg="flip")
+
+_term("severe_disability", True, ["重度残疾", "重残", "重度残疾人", "一级残疾", "二级残疾", "一级残", "二级残",
+                                  "残疾一级", "残疾二级", "一级伤残", "二级伤残", "一级残疾证", "二级残疾证",
+                                  "残疾证一级", "残疾证二级", "重度残"],
+      re_=r"[12]级残疾|残疾[12]级|一二级残疾|残疾证是[一二12]级", neg="flip")
+_term("severe_disability", False, ["三级残疾", "四级残疾", "轻度残疾", "残疾三级", "残疾四级", "三级残", "四级残",
+                                   "轻残", "中度残疾"], re_=r"[34]级残疾|残疾[34]级", neg="none")
+
+_term("severe_illness", True, ["重病", "大病", "癌症", "白血病", "尿毒症", "透析", "肿瘤", "脑梗", "脑出血", "脑溢血",
+                               "严重疾病", "重大疾病", "病得很重", "病重", "肝硬化", "红斑狼疮", "肾衰竭", "肾衰",
+                               "渐冻症", "重症", "绝症", "病危", "化疗", "恶性肿瘤"],
+      re_=r"[肺胃肝肠乳食道宫颈骨血胰]癌|得了癌|患了癌|癌(?=症|了|晚期)", neg="flip",
+      not_after=r"(?:保险|医保|救助|统筹|报销)")
+
+_term("cannot_self_care", True, ["生活不能自理", "不能自理", "自理不了", "无法自理", "生活无法自理", "瘫痪在床",
+                                 "瘫痪", "卧床不起", "常年卧床", "长期卧床", "瘫在床上", "失能", "离不开人",
+                                 "需要人照顾", "需要人伺候", "得有人伺候", "吃喝拉撒都要人", "下不了床", "起不了床",
+                                 "生活自理不了", "半身不遂", "全瘫", "偏瘫"], neg="flip")
+_term("cannot_self_care", False, ["能自理", "生活能自理", "可以自理", "能照顾自己", "生活可以自理"], neg="flip",
+      priority=-1)
+
+_term("reemployed", True, ["找到工作了", "找到了工作", "找到活了", "重新就业", "再就业了", "实现就业", "实现了就业",
+                           "有工作了", "上班了", "重新上班", "找上工作了", "找下工作了", "就业了"],
+      neg="ignore", not_before=r"(?:没法|不能|还没|没有|没)$")
+
+_term("rigid_expenses", True, ["刚性支出", "负担重", "负担太重", "负担很重", "负担过重", "负担特别重", "开销大",
+                               "开销太大", "开销很大", "花销大", "花销太大", "支出大", "支出太大", "学费",
+                               "药费太贵", "常年吃药", "长期吃药", "常年看病", "看病贵", "供不起", "花钱的地方多",
+                               "医药费太高", "照顾病人", "负担不起", "压力太大", "开支大", "开支太大"],
+      re_=r"供.{0,4}(?:上学|读书|念书)|上学.{0,3}花钱", neg="flip")
+
+_term("stranded", True, ["滞留", "困在", "被困在外地", "封在外地", "交通管控", "回不去家", "回不了家", "走不了",
+                         "回不来", "家里也帮不上", "家里帮不上", "家里帮不了", "家里也帮不了", "家里也顾不上",
+                         "家里没人管", "举目无亲", "得不到家里支持", "家里人也帮不上", "家里也没法帮",
+                         "家里也没人能帮", "没人能帮", "封控回不去", "困在外地", "被封在", "封在这", "出不去"],
+      re_=r"封(?:控|城|路)了?.{0,4}回不去", neg="flip")
+
+_term("urgent", True, ["没饭吃", "没有饭吃", "吃不上饭", "吃不起饭", "断粮", "断顿", "揭不开锅", "饿肚子", "挨饿",
+                       "快饿死", "没吃的", "没有吃的", "没地方住", "没有地方住", "无处可住", "无家可归", "露宿",
+                       "睡大街", "睡马路", "睡在街上", "睡桥洞", "住桥洞", "流落街头", "被赶出来", "被困", "困住了",
+                       "回不了家", "回不去家", "没钱回家", "着火", "失火", "起火", "火灾", "房子烧了", "房子塌了",
+                       "要出人命", "出人命", "想不开", "不想活", "活不下去", "寻死", "轻生", "自杀", "跳楼", "喝药",
+                       "割腕", "有生命危险", "生命危险", "晕倒", "昏迷", "被打", "家暴", "救命", "快不行了",
+                       "身无分文", "一分钱都没有", "分文没有", "没钱吃饭", "饿了好几天", "无处安身", "没处住",
+                       "没地儿住", "一口吃的都没有", "锅都揭不开", "没米下锅", "饿得不行", "断了粮"],
+      re_=r"饿了(?:[0-9一两二三四五六七八九十好几]+)天", neg="ignore",
+      not_before=r"(?:不是|倒不是|还不至于|不至于|没到|还没到|不会|以防|万一)$")
+
+# ---- measures named by their content (numbers come from 第五条 etc. in core) ----
+_MEASURE_TERMS = {
+    "1": ["增发一次性生活补贴", "一次性生活补贴", "增发补贴"],
+    "2": ["低保标准", "保障标准", "孤儿津贴", "孤儿基本生活费", "特困供养标准", "临时救助标准", "低保月标准",
+          "民生实事"],
+    "3": ["渐退期", "单人保", "单人户", "应保尽保", "低保渐退"],
+    "4": ["价格临时补贴", "物价补贴", "价格补贴", "联动机制", "物价上涨补贴"],
+    "5": ["失业补助", "失业救助", "失业人员救助", "失业生活困难人员救助", "失业临时救助"],
+    "6": ["大学生救助", "大学生补助", "大学生临时救助", "未就业大学生救助", "大学生的救助"],
+    "7": ["因疫", "疫情补贴", "新冠补贴", "确诊补贴", "因疫生活困难"],
+    "8": ["因病救助", "大病救助", "医疗救助", "支出型救助", "因病生活困难"],
+    "9": ["先行救助", "一事一议", "一案一策", "急难救助", "临时救助", "急难型"],
+    "10": ["走访探视", "探访", "上门走访", "走访"],
+    "11": ["照料服务", "集中供养服务", "照护服务"],
+    "12": ["主动发现", "快速响应"],
+    "13": ["信息共享", "监测预警"],
+    "14": ["经办流程", "民政云", "审核确认流程"],
+    "15": ["分类化", "差异化救助", "防护物资", "助医", "助餐", "上门服务"],
+    "16": ["社会力量", "慈善", "心理疏导", "慈善总会"],
+    "17": ["部门协同"],
+    "18": ["政策督导", "信息公开"],
+    "19": ["资金监管", "截留", "冒领", "挪用", "挤占", "关系保", "人情保", "吃拿卡要", "贪污", "虚报冒领", "克扣",
+           "私分", "优亲厚友"],
+    "20": ["容错纠错", "容错"],
+}
+for _id, _terms in _MEASURE_TERMS.items():
+    _term("measure", _id, _terms, neg="none", priority=-2)
+
+# Bare answers to "您现在是什么情况" (expected_field employment).
+BARE_EMPLOYMENT = [
+    (r"创业", "failed_startup_graduate"),
+    (r"大学|毕业|大专|本科", "unemployed_graduate"),
+    (r"打工|务工|农民工|干活|工地|零工|下苦", "unemployed_migrant_worker"),
+    (r"上班|有工作|上着班", "employed"),
+    (r"退休|种地|务农|其他|别的", "other"),
+]
+
+
+def literal_terms() -> list[str]:
+    """Every literal term of the rules above (for the jieba user dictionary)."""
+    out = []
+    for spec in TERM_RULES:
+        out.extend(t for t in spec["terms"] if len(t) >= 2)
+    return out
