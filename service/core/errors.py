@@ -1,0 +1,96 @@
+"""One error shape for every failure: {"detail": str, "field": str|None, "errors": [...]}.
+
+`detail` is a readable sentence (Chinese and English) that names the field; `errors` lists every
+problem found as {field, message, type}. FastAPI's own validation errors, policy_kb.InvalidFacts,
+malformed JSON and HTTP errors are all mapped to it.
+"""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("service.errors")
+
+
+class ApiError(Exception):
+    """Raise from a route or a service function to answer with this status and message."""
+
+    def __init__(self, status_code: int, detail: str, *, field: str | None = None,
+                 type_: str = "error", headers: dict | None = None):
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.field = field
+        self.type = type_
+        self.headers = headers
+
+
+def error_body(detail: str, *, field: str | None = None, errors: list | None = None,
+               type_: str = "error") -> dict:
+    if errors is None:
+        errors = [{"field": field, "message": detail, "type": type_}]
+    return {"detail": detail, "field": field, "errors": errors}
+
+
+def _loc_to_field(loc) -> str | None:
+    # ("body", "facts", "statuses", 1) -> "facts.statuses[1]"; drop the "body"/"query" prefix.
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or None
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict]:
+    errors = []
+    for e in exc.errors():
+        etype = e.get("type", "value_error")
+        field = _loc_to_field(e.get("loc", ()))
+        msg = e.get("msg", "invalid")
+        if etype == "json_invalid":
+            ctx = e.get("ctx") or {}
+            msg = f"请求体不是合法的 JSON / malformed JSON: {ctx.get('error', msg)}"
+            field = None
+        elif etype == "extra_forbidden":
+            msg = f"不认识的字段 / unknown field '{field}'"
+        elif etype == "missing":
+            msg = f"缺少必填字段 / missing field '{field}'"
+        else:
+            msg = f"字段 '{field}' 无效 / invalid field '{field}': {msg}" if field else msg
+        errors.append({"field": field, "message": msg, "type": etype})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError):
+        return JSONResponse(error_body(exc.detail, field=exc.field, type_=exc.type),
+                            status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError):
+        errors = validation_errors(exc)
+        detail = "; ".join(e["message"] for e in errors) or "invalid request"
+        first = errors[0]["field"] if errors else None
+        return JSONResponse(error_body(detail, field=first, errors=errors), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse(error_body(detail, type_=f"http_{exc.status_code}"),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error", extra={"event": "http.error", "path": request.url.path})
+        return JSONResponse(error_body("服务内部错误，请稍后再试 / internal error", type_="internal"),
+                            status_code=500)

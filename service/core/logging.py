@@ -1,0 +1,95 @@
+"""Structured JSON logs with a request id, personal data masked in every line.
+
+`configure_logging()` is called by create_app() (idempotent). Every record gets the current
+request id (from the X-Request-ID header or a fresh one); the formatter masks ID and mobile
+numbers in the message and in every extra field.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import time
+import uuid
+
+from service.core.privacy import mask_data, mask_text
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+_STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": mask_text(record.getMessage()),
+        }
+        rid = getattr(record, "request_id", None) or request_id_var.get()
+        if rid:
+            out["request_id"] = rid
+        for key, value in record.__dict__.items():
+            if key not in _STD and key not in out and not key.startswith("_"):
+                out[key] = mask_data(value) if isinstance(value, (str, dict, list)) else value
+        if record.exc_info:
+            out["exc"] = mask_text(self.formatException(record.exc_info))
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+_configured = False
+
+
+def configure_logging(level: str = "INFO") -> None:
+    global _configured
+    root = logging.getLogger()
+    if not _configured:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        handler.set_name("hotline-json")
+        root.addHandler(handler)
+        # uvicorn's own access log would print raw paths without our request id: ours replaces it.
+        logging.getLogger("uvicorn.access").disabled = True
+        _configured = True
+    root.setLevel(level.upper())
+
+
+access_log = logging.getLogger("service.access")
+
+
+class RequestContextMiddleware:
+    """Pure ASGI: request id in a contextvar and the X-Request-ID header; one access log line."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        incoming = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")[:64]
+        rid = incoming if incoming and incoming.isprintable() else uuid.uuid4().hex[:16]
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "%s %s %s", scope["method"], scope["path"], status["code"],
+                extra={"event": "http.request", "method": scope["method"], "path": scope["path"],
+                       "status": status["code"],
+                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+            request_id_var.reset(token)

@@ -1,0 +1,1 @@
+"""Business logic shared by routes, channels and workers (no HTTP here)."""
