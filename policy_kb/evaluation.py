@@ -1,7 +1,8 @@
 """evaluate(facts) -> the Evaluation of shared/contract.md §2.
 
 ask_next ranks the unknown facts by the measures they would settle, weighted by what is at stake
-(a benefit's status, an eligible benefit's amount, a service), ties broken by the order of a call."""
+(a benefit's status, an eligible benefit's amount, a service) and shared among the facts a measure
+still waits for; ties are broken by the order of a call."""
 from __future__ import annotations
 
 from datetime import date
@@ -67,15 +68,17 @@ def evaluate(facts: dict, *, today: date | None = None) -> dict:
         return {"as_of": day.isoformat(), "document": doc, "measures": out_measures, "ask_next": [],
                 "urgent": urgent, "facts": norm}
     fig = figures(day, norm.get("county"))
-    counts: dict[str, int] = {}
-    for mid, rule in RULES.items():
+    counts: dict[str, float] = {}
+    for mid, rule in enumerate(RULES, start=1):
         v = rule(k, fig)
         missing = v.missing
         if mid == 9 and v.status == "eligible" and "county" not in norm:
             missing.append("county")  # an emergency is handled where it happens: the ticket needs the county
-        weight = _weight(texts[mid]["kind"], v.status)
-        for field in missing:
-            counts[field] = counts.get(field, 0) + weight
+        if missing:
+            # a fact that alone settles a measure is worth more than one of several still open
+            weight = _weight(texts[mid]["kind"], v.status) / len(missing)
+            for field in missing:
+                counts[field] = counts.get(field, 0) + weight
         out_measures.append(_measure(texts[mid], v.status, v.reasons, missing, v.amounts, v.grants,
                                      v.no_means_test, apply_at[mid]))
     prio = _priority()
@@ -85,10 +88,10 @@ def evaluate(facts: dict, *, today: date | None = None) -> dict:
 
 
 def _weight(kind: str, status: str) -> int:
-    """How much settling a fact of this measure is worth asking for: money first, then the amount
-    of an already-eligible benefit, then services."""
+    """How much settling a fact of this measure is worth asking for: a benefit's status or the
+    amount of an eligible benefit count three times as much as a service."""
     if status == "eligible":
-        return 2
+        return 3
     return 3 if kind == "benefit" else 1
 
 

@@ -95,7 +95,7 @@ def value(path: str, day: date, county: str | None = None):
 
 
 def times(multiplier, base) -> int | float:
-    """multiplier × base, exact in decimal (1.3 × 650 is 845, not 845.0000000000001)."""
+    """multiplier × base, exact in decimal (no binary-float tails in derived amounts)."""
     product = Decimal(str(multiplier)) * Decimal(str(base))
     return as_number(product)
 

@@ -19,6 +19,8 @@ NO_MEANS_TEST = ("low_income_registered", "unstable_poverty_alleviated", "margin
 COVID_SUBSIDY_GROUPS = ("dibao", "tekun", "orphan_institutional", "orphan_scattered", "vagrant",
                         "elderly_allowance")  # measure 7, first sentence
 GRADUATE_CODES = ("unemployed_graduate", "failed_startup_graduate")  # measure 6
+# Employment situations that presuppose the ability to work, which 特困人员 lack by definition.
+ABLE_TO_WORK = ("unemployed_migrant_worker", "unemployed_graduate", "failed_startup_graduate", "employed")
 
 
 class Known:
@@ -36,8 +38,13 @@ class Known:
             return True
         if code in self.not_held:
             return False
-        if code == "dibao_marginal" and ("dibao" in self.held or "tekun" in self.held):
+        held = self.held
+        if code == "dibao_marginal" and ("dibao" in held or "tekun" in held):
             return False  # 低保边缘家庭 are by definition not on dibao or tekun support
+        if code == "tekun" and ("dibao" in held or self.facts.get("employment") in ABLE_TO_WORK):
+            return False  # 特困 support is for those unable to work and not on dibao
+        if code == "dibao" and "tekun" in held:
+            return False
         return None
 
     def get(self, field: str):

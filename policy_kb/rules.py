@@ -324,10 +324,11 @@ def error_tolerance(k: Known, fig: Figures) -> Verdict:
     return Verdict("info", ["对秉持公心、履职尽责但因客观原因出现失误且及时纠正的经办人员，依法依规免予问责"])
 
 
-RULES = {
-    1: one_time_living_subsidy, 2: raised_standards, 3: dibao_policies, 4: price_linkage,
-    5: unemployed_worker_lump_sum, 6: jobless_graduate_lump_sum, 7: covid_hardship, 8: medical_hardship,
-    9: emergency_assistance, 10: home_visits, 11: care_services, 12: proactive_discovery,
-    13: information_sharing, 14: simpler_procedures, 15: tailored_services, 16: community_support,
-    17: department_coordination, 18: oversight, 19: funds_supervision, 20: error_tolerance,
-}
+# In the order of the document: RULES[0] is measure 1.
+RULES = (
+    one_time_living_subsidy, raised_standards, dibao_policies, price_linkage,
+    unemployed_worker_lump_sum, jobless_graduate_lump_sum, covid_hardship, medical_hardship,
+    emergency_assistance, home_visits, care_services, proactive_discovery,
+    information_sharing, simpler_procedures, tailored_services, community_support,
+    department_coordination, oversight, funds_supervision, error_tolerance,
+)

@@ -1,0 +1,74 @@
+"""Any valid Facts yields all 20 measures, one of the five statuses, sane non-negative amounts."""
+import json
+
+from hypothesis import given, settings, strategies as st
+
+import policy_kb
+from policy_kb.tables import counties, status_labels
+
+CODES = sorted(status_labels())
+maybe = lambda s: st.none() | s  # noqa: E731
+
+
+@st.composite
+def facts(draw):
+    held = draw(st.lists(st.sampled_from(CODES), unique=True, max_size=4))
+    not_held = draw(st.lists(st.sampled_from([c for c in CODES if c not in held]), unique=True, max_size=4))
+    out = {
+        "as_of": draw(st.dates().map(lambda d: d.isoformat()).filter(lambda s: len(s) == 10)
+                      | st.sampled_from(["2022-06-06", "2022-06-07", "2022-08-31", "2022-09-01", "2023-12-31", "2024-01-01"])),
+        "county": draw(maybe(st.sampled_from([c.name for c in counties()] + [a for c in counties() for a in c.aliases]))),
+        "residence": draw(maybe(st.sampled_from(["urban", "rural"]))),
+        "household_size": draw(maybe(st.integers(1, 12))),
+        "statuses": held,
+        "not_statuses": not_held,
+        "employment": draw(maybe(st.sampled_from(["unemployed_migrant_worker", "unemployed_graduate",
+                                                  "failed_startup_graduate", "employed", "other"]))),
+        "months_without_income": draw(maybe(st.integers(0, 60))),
+        "medical_out_of_pocket": draw(maybe(st.floats(0, 1e7, allow_nan=False) | st.integers(0, 10**7))),
+        "age": draw(maybe(st.integers(0, 120))),
+        "urgent_reason": draw(maybe(st.text(max_size=20))),
+    }
+    for b in ("unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member",
+              "severe_disability", "severe_illness", "cannot_self_care", "reemployed", "rigid_expenses",
+              "stranded", "urgent"):
+        out[b] = draw(maybe(st.booleans()))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(facts())
+def test_any_valid_facts_yield_twenty_well_formed_measures(f):
+    ev = policy_kb.evaluate(f)
+    json.dumps(ev)
+    assert [m["id"] for m in ev["measures"]] == list(range(1, 21))
+    statuses = {m["status"] for m in ev["measures"]}
+    assert statuses <= {"eligible", "not_eligible", "need_info", "info", "not_in_force"}
+    if not ev["document"]["in_force"]:
+        assert statuses == {"not_in_force"} and ev["ask_next"] == []
+    for m in ev["measures"]:
+        for a in m["amounts"]:
+            assert a["value"] > 0 and a["per"] in ("person", "household", "case")
+            assert a["frequency"] in ("once", "monthly", "yearly") and isinstance(a["at_least"], bool)
+            assert a["total"] is None or a["total"] >= a["value"]
+        if m["status"] != "eligible":
+            assert m["amounts"] == []
+        if m["status"] == "need_info":
+            assert m["missing"], m
+        for field in m["missing"]:
+            assert field in ev["ask_next"]
+    assert policy_kb.evaluate(f) == ev  # deterministic
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts())
+def test_learning_a_fact_never_turns_a_known_answer_into_unknown(f):
+    """Adding the first missing fact settles or keeps decisions; it never reopens a decided one."""
+    ev = policy_kb.evaluate(f)
+    if not ev["ask_next"] or not ev["ask_next"][0] in ("urgent", "covid_confirmed", "stranded", "quarantined_member"):
+        return
+    g = dict(f, **{ev["ask_next"][0]: False})
+    ev2 = policy_kb.evaluate(g)
+    for before, after in zip(ev["measures"], ev2["measures"]):
+        if before["status"] in ("eligible", "not_eligible"):
+            assert after["status"] != "need_info", (before, after)
