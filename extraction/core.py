@@ -56,6 +56,7 @@ class Rule:
     not_before: re.Pattern | None = None  # must not end the text before the match (within the clause)
     not_after: re.Pattern | None = None  # must not start the text after the match
     priority: int = 0
+    also: tuple = ()  # further (entity, value) pairs the same words state (被困在 → stranded too)
 
 
 @dataclass
@@ -110,6 +111,9 @@ def _rules() -> tuple[Rule, ...]:
     for county in counties():
         names = {county.name, *county.aliases}
         block = lexicon.PLACE_BLOCKERS.get(county.name, {})
+        if county.name.endswith("县"):  # 隆德县城: the county and its town (urban)
+            rules.append(Rule("county", re.compile(rf"(?:{_alt(names)})县城(?:里)?"), county.name, neg="ignore",
+                              priority=6, also=(("residence", "urban"),)))
         rules.append(Rule(
             "county", re.compile(rf"(?:{_alt(names)})(?:{re.escape(county.name[-1])})?"), county.name,
             neg="ignore", not_before=_rx(block.get("before")),
@@ -123,7 +127,8 @@ def _rules() -> tuple[Rule, ...]:
         rules.append(Rule(
             spec["entity"], re.compile(spec["re"]), spec["value"], neg=spec.get("neg", "ignore"),
             requires=_rx(spec.get("requires")), not_before=_rx(spec.get("not_before")),
-            not_after=_rx(spec.get("not_after")), priority=spec.get("priority", 0)))
+            not_after=_rx(spec.get("not_after")), priority=spec.get("priority", 0),
+            also=tuple((spec.get("also") or {}).items())))
 
     n = NUMERAL
     num_rules = [
@@ -132,8 +137,9 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"(?P<num>{n})口之家", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家)(?:有|就|就有|总共|一共|共|人|连我|算上我)*"
-                           rf"(?P<num>{n})(?:个人|个|口|人)", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口)(?:有|就|就有|总共|一共|共|人|连我|算上我)*"
+                           rf"(?P<num>{n})(?:个人|个(?!人)|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
+        ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30), None),
         # months without income (needs an income-loss context in the sentence)
@@ -145,6 +151,8 @@ def _rules() -> tuple[Rule, ...]:
          lexicon.INCOME_LOSS),
         # age
         ("age", rf"(?P<num>{n})(?:多|来)?(?:周)?岁", _num(lo=0, hi=130), None),
+        ("age", rf"(?:{lexicon._TOKEN_BEFORE}|都|已经)(?P<num>{n})(?:多|来)?了(?=$|{sep})", _num(lo=50, hi=120), None),
+        ("months_without_income", rf"(?:大)?半年(?:多|了)?", lambda m: 6, lexicon.INCOME_LOSS),
         ("age", rf"(?:今年|年纪|岁数|年龄)(?:已经|都|有|才)?(?P<num>{n})(?:多|来)?(?:了|岁)?", _num(lo=1, hi=130), None),
         ("age", rf"(?:老汉|老人|老人家|老伴|我妈|我爸|老娘|老爹|老母亲|老父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷)"
                 rf"(?:今年|都|已经)*(?P<num>{n})(?:多|来)?了", _num(lo=40, hi=130), None),
@@ -291,9 +299,12 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
             _add_status(facts, "statuses", value)
         elif entity == "not_status":
             _add_status(facts, "not_statuses", value)
+        elif entity == "_skip":
+            continue
         elif entity == "measure":
-            if value not in out.measures:
-                out.measures.append(value)
+            value = str(value)
+            if int(value) not in out.measures:
+                out.measures.append(int(value))
         elif entity == "employment":
             rank = _EMPLOYMENT_RANK[value]
             if rank < employment_rank:
@@ -307,6 +318,10 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
         else:
             facts[entity] = value
         out.entities.append(_entity(entity, value, hit.start, hit.end, original))
+        if not negated:
+            for extra_entity, extra_value in rule.also:
+                facts[extra_entity] = extra_value
+                out.entities.append(_entity(extra_entity, extra_value, hit.start, hit.end, original))
 
     if "county" in facts:
         facts.pop("city", None)  # the county fixes the city; `city` is for city-only mentions
@@ -317,12 +332,13 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
         facts["urgent_reason"] = out.urgent_reason
     elif facts.get("urgent") and out.urgent_reason:
         facts["urgent_reason"] = out.urgent_reason
-    out.measures = [int(m) for m in out.measures]
     return out
 
 
-_ANSWER_STRIP = re.compile(r"[\s，,。.！!？?~～…、]+|^(?:嗯|哦|噢|啊|呃|额|那个|就是说)+|(?:啊|呀|吧|呢|嘞|哦|噢|哈|咧|撒|的呢)+$")
-_YES = re.compile(r"^(?:是|是的|是滴|是嘞|是呀|对|对的|对着呢|对头|嗯|嗯嗯|有|有的|有呢|有着呢|交了|领了|领着呢|参加了|"
+_ANSWER_PUNCT = re.compile(r"[\s，,。.！!？?~～…、]+")
+_ANSWER_PARTICLES = re.compile(r"(?<=.)(?:啊|呀|吧|呢|嘞|哦|噢|哈|咧|撒|的呢)+$")
+_ANSWER_FILLER = re.compile(r"^(?:嗯|哦|噢|啊|呃|额|那个|就是说)+(?=.)")
+_YES = re.compile(r"^(?:是|是的|是滴|是嘞|是呀|对|对的|对着呢|对着|是着|对头|嗯|嗯嗯|有|有的|有呢|有着呢|交了|领了|领着呢|参加了|"
                   r"能|可以|能行|行|没错|就是|当然|确实|确实是|没麻达|中|好像是|是着呢|算是|属于|有哩)+$")
 _NO = re.compile(r"^(?:不是|不|没有|没|没得|木有|莫有|冇|不能|不行|没交|没领|否|不对|没有的|没呢|还没有|还没|不会|没参加|"
                  r"不属于|不算|没有哩|不是的|回不去|去不了|不可以|没法|不得行)+$")
@@ -331,7 +347,7 @@ _NO = re.compile(r"^(?:不是|不|没有|没|没得|木有|莫有|冇|不能|不
 def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -> None:
     """A bare answer (三个月, 是的, 不是, 4口人, 两万) fills the field the bot just asked about."""
     facts = out.facts
-    answer = _ANSWER_STRIP.sub("", text)
+    answer = _ANSWER_FILLER.sub("", _ANSWER_PARTICLES.sub("", _ANSWER_PUNCT.sub("", text)))
     start = text.find(answer[:1]) if answer else 0
     if field_name.startswith("statuses."):
         code = field_name.split(".", 1)[1]

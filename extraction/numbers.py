@@ -18,7 +18,7 @@ BIG_UNITS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000}
 _DIGIT_CHARS = "".join(DIGITS)
 _UNIT_CHARS = "".join(SMALL_UNITS) + "".join(BIG_UNITS)
 # One numeral: Arabic (with decimals, full-width digits folded beforehand) and/or Chinese digits and units.
-NUMERAL = rf"(?:[0-9]+(?:\.[0-9]+)?|[{_DIGIT_CHARS}])[0-9{_DIGIT_CHARS}{_UNIT_CHARS}.]*"
+NUMERAL = rf"(?:[0-9]+(?:\.[0-9]+)?|[{_DIGIT_CHARS}十拾])[0-9{_DIGIT_CHARS}{_UNIT_CHARS}.]*"
 NUMERAL_RE = re.compile(NUMERAL)
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
