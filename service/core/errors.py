@@ -62,8 +62,13 @@ def validation_errors(exc: RequestValidationError) -> list[dict]:
             field = None
         elif etype == "extra_forbidden":
             msg = f"不认识的字段 / unknown field '{field}'"
+        elif etype == "missing" and field is None:
+            msg = "缺少请求体 / missing request body (a JSON object)"
         elif etype == "missing":
             msg = f"缺少必填字段 / missing field '{field}'"
+        elif etype in ("dict_type", "model_attributes_type"):
+            what = f"'{field}'" if field else "request body"
+            msg = f"{field or '请求体'} 必须是 JSON 对象 / {what} must be a JSON object"
         else:
             msg = f"字段 '{field}' 无效 / invalid field '{field}': {msg}" if field else msg
         errors.append({"field": field, "message": msg, "type": etype})

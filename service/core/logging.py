@@ -52,6 +52,7 @@ def configure_logging(level: str = "INFO") -> None:
         root.addHandler(handler)
         # uvicorn's own access log would print raw paths without our request id: ours replaces it.
         logging.getLogger("uvicorn.access").disabled = True
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Rasa call is noise
         _configured = True
     root.setLevel(level.upper())
 

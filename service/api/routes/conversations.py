@@ -53,6 +53,6 @@ def get_conversation(db: SessionDep, rasa: RasaDep, settings: SettingsDep, me: S
         "sender": sender,
         "facts": mask_data(facts),
         "facts_source": source,
-        "evaluation": evaluation,
+        "evaluation": mask_data(evaluation),  # reasons may quote the caller's words
         "tickets": [ticket_view(t, full=False, with_history=False) for t in tickets],
     }
