@@ -1,0 +1,213 @@
+"""Answers: what the caller can get, one measure, how to apply, validity, urgent help, hand-off."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk.events import SlotSet
+
+from actions import replies, settings, state, urgent
+from actions.base import SafeAction
+from actions.tickets import mask
+
+logger = logging.getLogger(__name__)
+
+MAX_MEASURES_PER_ANSWER = 3
+
+
+def _expired(dispatcher, evaluation: dict, facts: dict) -> None:
+    doc = evaluation["document"]
+    dispatcher.utter_message(
+        response="utter_measures_expired", number=doc["number"], as_of=replies.cn_date(
+            evaluation["as_of"]), valid_from=replies.cn_date(doc["valid_from"]),
+        valid_to=replies.cn_date(doc["valid_to"]), office=replies.office_for(facts))
+
+
+def _bring_for(mid: int) -> list[str]:
+    import policy_kb
+
+    return list(policy_kb.measure(mid).get("bring") or [])
+
+
+def _follow_up(dispatcher, tracker, evaluation: dict) -> list[dict[str, Any]]:
+    """Offer the one question that would most change the answer (unless we asked enough)."""
+    import policy_kb
+
+    if int(tracker.get_slot("questions_asked") or 0) >= settings.max_questions():
+        return []
+    skipped = set(tracker.get_slot("skipped_fields") or [])
+    for field in evaluation.get("ask_next") or []:
+        if state.slot_for(field) and field not in skipped:
+            dispatcher.utter_message(response="utter_entitlement_follow_up",
+                                     question=policy_kb.question_for(field))
+            return [SlotSet("last_asked_field", field)]
+    return []
+
+
+class ActionAnswerEntitlement(SafeAction):
+    """Evaluates the facts so far and answers: measures, amounts with totals, where to apply."""
+
+    def name(self) -> str:
+        return "action_answer_entitlement"
+
+    async def act(self, dispatcher, tracker, domain):
+        import policy_kb
+
+        evaluation, facts = state.evaluate(state.current_facts(tracker))
+        events: list[dict[str, Any]] = []
+        if urgent.pending(tracker, evaluation, facts):
+            events += urgent.open_ticket(dispatcher, tracker, facts, urgent.reason_for(tracker, facts))
+        try:
+            if not evaluation["document"].get("in_force", True):
+                _expired(dispatcher, evaluation, facts)
+                return events
+            known = replies.known_text(facts)
+            if replies.wants_detail(state.latest_text(tracker)):
+                dispatcher.utter_message(response="utter_entitlement_detail",
+                                         explanation=policy_kb.explain(evaluation), known=known)
+            elif replies.eligible(evaluation):
+                dispatcher.utter_message(
+                    response="utter_entitlement", known=known, number=evaluation["document"]["number"],
+                    summary=policy_kb.summarize(evaluation), measures=replies.measures_lines(evaluation),
+                    totals=replies.totals_text(evaluation) or "—",
+                    apply=replies.apply_lines(evaluation, _bring_for) or replies.office_for(facts))
+            else:
+                dispatcher.utter_message(response="utter_entitlement_none", known=known,
+                                         summary=policy_kb.summarize(evaluation),
+                                         office=replies.office_for(facts))
+            events += _follow_up(dispatcher, tracker, evaluation)
+        except Exception as exc:  # noqa: BLE001 - keep the ticket events, still answer
+            logger.error("entitlement answer failed for %s: %s: %s", mask(tracker.sender_id),
+                         type(exc).__name__, mask(str(exc)))
+            dispatcher.utter_message(response="utter_action_error")
+        return events
+
+
+class ActionAnswerMeasure(SafeAction):
+    """One measure on request: title, what it gives this caller, the citation."""
+
+    def name(self) -> str:
+        return "action_answer_measure"
+
+    async def act(self, dispatcher, tracker, domain):
+        import extraction
+        import policy_kb
+
+        ids: list[int] = []
+        for value in state.entity_values(tracker, "measure"):
+            try:
+                ids.append(int(value))
+            except (TypeError, ValueError):
+                continue
+        if not ids and state.latest_text(tracker):
+            ids = [int(m) for m in extraction.extract(state.latest_text(tracker)).measures or []]
+        ids = [i for i in dict.fromkeys(ids) if 1 <= i <= 20][:MAX_MEASURES_PER_ANSWER]
+        if not ids:
+            titles = "\n".join(f"{i}. {policy_kb.measure(i)['title']}" for i in range(1, 21))
+            dispatcher.utter_message(response="utter_measure_which", titles=titles)
+            return []
+        evaluation, facts = state.evaluate(state.current_facts(tracker))
+        in_force = evaluation["document"].get("in_force", True)
+        for mid in ids:
+            m = replies.status_for(evaluation, mid) or {}
+            text = policy_kb.measure(mid)
+            common = {"id": mid, "title": text["title"], "citation": m.get("citation") or text["text"],
+                      "apply_at": m.get("apply_at") or replies.office_for(facts)}
+            status = m.get("status")
+            if not in_force or status == "not_in_force":
+                doc = evaluation["document"]
+                dispatcher.utter_message(response="utter_measure_not_in_force", **common,
+                                         valid_to=replies.cn_date(doc["valid_to"]))
+            elif status == "eligible":
+                amounts = "；".join(replies.amount_text(a) for a in m.get("amounts") or [])
+                dispatcher.utter_message(response="utter_measure_eligible", **common,
+                                         amounts=amounts or "按规定享受相应服务")
+            elif status == "not_eligible":
+                dispatcher.utter_message(response="utter_measure_not_eligible", **common,
+                                         reasons="；".join(m.get("reasons") or []) or "条件不符")
+            elif status == "need_info":
+                questions = "；".join(policy_kb.question_for(f) for f in (m.get("missing") or [])[:3])
+                dispatcher.utter_message(response="utter_measure_need_info", **common,
+                                         questions=questions or "您家的具体情况")
+            else:
+                dispatcher.utter_message(response="utter_measure_info", **common)
+        return []
+
+
+class ActionHowToApply(SafeAction):
+    def name(self) -> str:
+        return "action_how_to_apply"
+
+    async def act(self, dispatcher, tracker, domain):
+        evaluation, facts = state.evaluate(state.current_facts(tracker))
+        office = replies.office_for(facts)
+        if not evaluation["document"].get("in_force", True):
+            _expired(dispatcher, evaluation, facts)
+            return []
+        lines = replies.apply_lines(evaluation, _bring_for)
+        if lines:
+            dispatcher.utter_message(response="utter_how_to_apply", lines=lines, office=office)
+        else:
+            dispatcher.utter_message(response="utter_how_to_apply_general", office=office)
+        return []
+
+
+class ActionPolicyValidity(SafeAction):
+    def name(self) -> str:
+        return "action_policy_validity"
+
+    async def act(self, dispatcher, tracker, domain):
+        import policy_kb
+
+        evaluation = policy_kb.evaluate({}, today=settings.as_of())
+        doc = evaluation["document"]
+        values = {"number": doc["number"], "as_of": replies.cn_date(evaluation["as_of"]),
+                  "valid_from": replies.cn_date(doc["valid_from"]),
+                  "valid_to": replies.cn_date(doc["valid_to"])}
+        if doc.get("in_force"):
+            dispatcher.utter_message(response="utter_validity_in_force", **values)
+        elif str(evaluation["as_of"]) < str(doc["valid_from"]):
+            dispatcher.utter_message(response="utter_validity_not_yet", **values)
+        else:
+            dispatcher.utter_message(response="utter_validity_expired", **values,
+                                     office=replies.office_for(state.current_facts(tracker)))
+        return []
+
+
+class ActionUrgentHelp(SafeAction):
+    """request_urgent_help: a ticket at once, whatever else we know."""
+
+    def name(self) -> str:
+        return "action_urgent_help"
+
+    async def act(self, dispatcher, tracker, domain):
+        facts = state.current_facts(tracker)
+        reason = urgent.reason_for(tracker, facts)
+        facts["urgent"] = True
+        facts.setdefault("urgent_reason", reason)
+        return [SlotSet("facts", facts)] + urgent.open_ticket(dispatcher, tracker, facts, reason)
+
+
+class ActionHandoff(SafeAction):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def act(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(response="utter_handoff", known=replies.known_text(
+            state.current_facts(tracker)))
+        return [SlotSet("handoff_requested", True)]
+
+
+class ActionReportMisconduct(SafeAction):
+    """Measure 19: where to report 截留、冒领、吃拿卡要、关系保."""
+
+    def name(self) -> str:
+        return "action_report_misconduct"
+
+    async def act(self, dispatcher, tracker, domain):
+        import policy_kb
+
+        m = policy_kb.measure(19)
+        dispatcher.utter_message(response="utter_report_misconduct", id=m["id"], title=m["title"],
+                                 office=replies.office_for(state.current_facts(tracker)))
+        return []

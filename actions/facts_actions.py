@@ -1,0 +1,142 @@
+"""Facts from every user turn, and the form that asks only what changes the answer."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+
+from actions import settings, state, urgent
+from actions.base import SafeAction
+from actions.tickets import mask
+
+logger = logging.getLogger(__name__)
+
+# Intents by which a caller answers the form's question; any other intent interrupts the form
+# (the form rejects, and a rule answers that intent instead).
+ANSWER_INTENTS = {"describe_situation", "affirm", "deny", "nlu_fallback"}
+# Intents after which an unparsed answer means "I don't know": move on instead of asking again.
+SKIP_INTENTS = {"describe_situation", "affirm", "deny"}
+
+
+class ActionExtractFacts(Action):
+    """Runs after every user message (the `facts` slot's custom mapping): extract and merge.
+
+    The field the bot just asked about is passed as `expected_field`, so bare answers
+    (三个月, 是的, 四口人) fill it; merge_facts lets a later answer correct an earlier one.
+    """
+
+    def name(self) -> str:
+        return "action_extract_facts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict[str, Any]]:
+        text = state.latest_text(tracker)
+        events: list[dict[str, Any]] = []
+        if tracker.get_slot("last_asked_field"):
+            events.append(SlotSet("last_asked_field", None))  # an expected answer lasts one turn
+        if not text:
+            return events + [SlotSet("facts_changed", [])]
+        try:
+            import extraction
+
+            expected = state.field_for(tracker.get_slot(REQUESTED_SLOT)) or tracker.get_slot(
+                "last_asked_field")
+            found = extraction.extract(text, expected_field=expected)
+            old = state.current_facts(tracker)
+            new = extraction.merge_facts(old, found.facts)
+        except Exception as exc:  # noqa: BLE001 - a failed extraction must not stop the turn
+            logger.error("fact extraction failed for %s: %s: %s", mask(tracker.sender_id),
+                         type(exc).__name__, mask(str(exc)))
+            return events + [SlotSet("facts_changed", [])]
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        return events + [SlotSet("facts", new), SlotSet("facts_changed", changed)]
+
+
+def plan(tracker: Tracker) -> list[str]:
+    """The form's required slots now: the policy's ask_next, minus what cannot or need not be asked.
+
+    Empty (the form ends and the bot answers) when nothing would change the answer, when the
+    question cap is reached, when the measures are not in force, or when the caller is in an
+    emergency that has not been ticketed yet (answering that comes before any question).
+    """
+    evaluation, facts = state.evaluate(state.current_facts(tracker))
+    if urgent.pending(tracker, evaluation, facts):
+        return []
+    if not evaluation["document"].get("in_force", True):
+        return []
+    if int(tracker.get_slot("questions_asked") or 0) >= settings.max_questions():
+        return []
+    skipped = set(tracker.get_slot("skipped_fields") or [])
+    slots = []
+    for field in evaluation.get("ask_next") or []:
+        slot = state.slot_for(field)
+        if slot and field not in skipped and slot not in slots:
+            slots.append(slot)
+    return slots
+
+
+class ValidateFactsForm(FormValidationAction):
+    """Thin: the required slots are the policy's ask_next; facts themselves come from
+    action_extract_facts, which already ran for this message."""
+
+    def name(self) -> str:
+        return "validate_facts_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict) -> list[str]:
+        return plan(tracker)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict[str, Any]]:
+        try:
+            events: list[dict[str, Any]] = []
+            requested = tracker.get_slot(REQUESTED_SLOT)
+            if requested and tracker.latest_action_name == "action_listen":
+                # the caller has just replied to our question
+                intent = state.latest_intent(tracker)
+                changed = tracker.get_slot("facts_changed") or []
+                if intent not in ANSWER_INTENTS or (not changed and intent not in SKIP_INTENTS):
+                    return []  # nothing for the form: it rejects and the rules answer the intent
+                if changed:
+                    events.append(SlotSet("facts_changed", changed))
+                else:
+                    field = state.field_for(requested)
+                    skipped = list(tracker.get_slot("skipped_fields") or [])
+                    if field and field not in skipped:
+                        skipped.append(field)
+                    events.append(SlotSet("skipped_fields", skipped))
+                tracker.add_slots(events)
+            slots = plan(tracker)
+            events.append(SlotSet(REQUESTED_SLOT, slots[0] if slots else None))
+            return events
+        except Exception as exc:  # noqa: BLE001 - end the form; the answer action follows
+            logger.error("form validation failed for %s: %s: %s", mask(tracker.sender_id),
+                         type(exc).__name__, mask(str(exc)))
+            return [SlotSet(REQUESTED_SLOT, None)]
+
+
+class AskFact(SafeAction):
+    """Asks the question for one fact, in policy_kb's words; one class per slot (below)."""
+
+    slot = ""
+
+    async def act(self, dispatcher, tracker, domain):
+        import policy_kb
+
+        field = state.field_for(self.slot)
+        dispatcher.utter_message(response="utter_ask_fact", question=policy_kb.question_for(field))
+        asked = int(tracker.get_slot("questions_asked") or 0) + 1
+        return [SlotSet("questions_asked", asked), SlotSet("last_asked_field", field)]
+
+
+def _ask_class(slot: str) -> type:
+    return type("Ask_" + slot, (AskFact,), {
+        "slot": slot, "__module__": __name__, "name": lambda self: f"action_ask_{self.slot}"})
+
+
+# One registered action per ask slot (rasa_sdk registers subclasses by their name()).
+ASK_ACTIONS = {slot: _ask_class(slot) for slot in state.ask_slots()}

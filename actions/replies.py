@@ -1,0 +1,133 @@
+"""Turn an Evaluation into the variables the domain's responses fill in.
+
+Wording lives in bot/domain/responses_*.yml; this module only formats figures and lists that
+come from the evaluation (every amount is policy_kb's, never a literal here).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+_PER = {"person": "每人", "household": "每户", "case": "每次"}
+_FREQ = {"once": "一次性", "monthly": "每月", "yearly": "每年"}
+# Words that ask for the long explanation rather than the short summary (详细说说, 具体讲讲).
+DETAIL_WORDS = ("详细", "具体", "为什么", "为啥", "解释", "展开", "细说", "明细")
+
+
+def cn_date(value) -> str:
+    d = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def money(value) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}".replace(",", "") if isinstance(value, int) else f"{value:g}"
+
+
+def amount_text(a: dict) -> str:
+    floor = "不低于" if a.get("at_least") else ""
+    per = _PER.get(a.get("per"), "")
+    freq = _FREQ.get(a.get("frequency"), "")
+    text = f"{a.get('label', '')}：{per}{freq}{floor}{money(a.get('value'))}元"
+    if a.get("per") == "person" and a.get("total") is not None:
+        text += f"（全家合计{floor}{money(a['total'])}元）"
+    return text
+
+
+def eligible(evaluation: dict) -> list[dict]:
+    return [m for m in evaluation.get("measures", []) if m.get("status") == "eligible"]
+
+
+def household_total(a: dict):
+    """What one amount comes to for the household, or None when the size is still unknown."""
+    if a.get("total") is not None:
+        return a["total"]
+    if a.get("per") in ("household", "case"):
+        return a.get("value")
+    return None
+
+
+def totals(evaluation: dict) -> dict[str, dict]:
+    """frequency -> {"sum", "at_least", "complete"} over the eligible measures' amounts."""
+    out: dict[str, dict] = {}
+    for m in eligible(evaluation):
+        for a in m.get("amounts") or []:
+            freq = a.get("frequency") or "once"
+            slot = out.setdefault(freq, {"sum": 0, "at_least": False, "complete": True})
+            value = household_total(a)
+            if value is None:
+                slot["complete"] = False
+                continue
+            slot["sum"] += value
+            slot["at_least"] = slot["at_least"] or bool(a.get("at_least"))
+    return out
+
+
+def totals_text(evaluation: dict) -> str:
+    parts = []
+    for freq, t in totals(evaluation).items():
+        if not t["sum"]:
+            continue
+        floor = "不低于" if t["at_least"] else ""
+        partial = "（家庭人口未知，按已知部分计）" if not t["complete"] else ""
+        parts.append(f"{_FREQ.get(freq, freq)}合计{floor}{money(t['sum'])}元{partial}")
+    return "；".join(parts)
+
+
+def measures_lines(evaluation: dict) -> str:
+    lines = []
+    for m in eligible(evaluation):
+        amounts = "；".join(amount_text(a) for a in m.get("amounts") or [])
+        lines.append(f"· 第{m['id']}条 {m.get('title', '')}" + (f"——{amounts}" if amounts else ""))
+    return "\n".join(lines)
+
+
+def apply_lines(evaluation: dict, bring_for=None) -> str:
+    lines = []
+    for m in eligible(evaluation):
+        if not m.get("apply_at"):
+            continue
+        line = f"· 第{m['id']}条：{m['apply_at']}"
+        bring = bring_for(m["id"]) if bring_for else []
+        if bring:
+            line += f"；带上：{'、'.join(bring)}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def wants_detail(text: str) -> bool:
+    return any(w in (text or "") for w in DETAIL_WORDS)
+
+
+def known_text(facts: dict) -> str:
+    """A short recap of what the caller told us, so they can correct it."""
+    import policy_kb
+
+    parts = []
+    if facts.get("county"):
+        parts.append(facts["county"])
+    elif facts.get("city"):
+        parts.append(facts["city"])
+    if facts.get("residence"):
+        parts.append({"urban": "城市", "rural": "农村"}.get(facts["residence"], facts["residence"]))
+    if facts.get("household_size"):
+        parts.append(f"{facts['household_size']}口人")
+    labels = policy_kb.status_labels()
+    parts += [labels.get(c, c) for c in facts.get("statuses") or []]
+    parts += [f"不是{labels.get(c, c)}" for c in facts.get("not_statuses") or []]
+    if facts.get("employment"):
+        parts.append(policy_kb.employment_labels().get(facts["employment"], facts["employment"]))
+    if facts.get("months_without_income") is not None:
+        parts.append(f"{facts['months_without_income']}个月没有收入")
+    return "、".join(parts) if parts else "还不清楚"
+
+
+def office_for(facts: dict) -> str:
+    county = facts.get("county")
+    return f"{county}民政局" if county else "您所在县（市、区）民政局"
+
+
+def status_for(evaluation: dict, mid: int) -> dict | None:
+    return next((m for m in evaluation.get("measures", []) if m.get("id") == mid), None)
