@@ -23,7 +23,7 @@ import pyarrow as pa
 
 import policy_kb
 from screening.columns import ID_COLUMN, CellError, RowReader, fact_types
-from screening.tabular import AtomicPath, BatchWriter, TabularError, open_register, write_small_table
+from screening.tabular import AtomicPath, BatchWriter, TabularError, file_format, open_register, write_small_table
 
 UNKNOWN_COUNTY = "（未知）"
 SHOWN_BAD_ROWS = 20  # bad rows echoed on stderr; all of them go to the errors file
@@ -171,6 +171,23 @@ def init_worker(config: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CONFIG.clear()
     _CONFIG.update(config)
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    # A parent killed outright (SIGKILL, OOM) cannot stop its workers; they would wait on the
+    # task queue forever. Each worker watches its parent and leaves when it is gone.
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def screen_batch(task) -> BatchResult:
@@ -368,6 +385,7 @@ def screen(
     started = time.monotonic()
     output_path = Path(output_path)
     try:
+        file_format(output_path)
         register = open_register(input_path, encoding=encoding)
     except TabularError as exc:
         raise ScreenError(str(exc)) from None
@@ -399,9 +417,14 @@ def screen(
     errors_path = Path(errors_path) if errors_path else default_side_path(output_path, "errors")
     if receiving is not None:
         gaps_path = Path(gaps_path) if gaps_path else default_side_path(output_path, "not_receiving")
-    for p in (output_path, summary_path, errors_path, gaps_path):
-        if p is not None and not p.parent.is_dir():
-            raise ScreenError(f"输出目录不存在 no such directory: {p.parent}")
+    try:
+        for p, json_ok in ((output_path, False), (summary_path, True), (errors_path, False), (gaps_path, True)):
+            if p is not None:
+                file_format(p, allow_json=json_ok)
+                if not p.parent.is_dir():
+                    raise ScreenError(f"输出目录不存在 no such directory: {p.parent}")
+    except TabularError as exc:
+        raise ScreenError(str(exc)) from None
 
     writer = BatchWriter(output_path, layout.schema())
     errors_writer = _ErrorsWriter(errors_path, register.unit)
