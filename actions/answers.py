@@ -65,16 +65,18 @@ class ActionAnswerEntitlement(SafeAction):
             if replies.wants_detail(state.latest_text(tracker)):
                 dispatcher.utter_message(response="utter_entitlement_detail",
                                          explanation=policy_kb.explain(evaluation), known=known)
-            elif replies.eligible(evaluation):
-                dispatcher.utter_message(
-                    response="utter_entitlement", known=known, number=evaluation["document"]["number"],
-                    summary=policy_kb.summarize(evaluation), measures=replies.measures_lines(evaluation),
-                    totals=replies.totals_text(evaluation) or "—",
-                    apply=replies.apply_lines(evaluation, _bring_for) or replies.office_for(facts))
             else:
-                dispatcher.utter_message(response="utter_entitlement_none", known=known,
-                                         summary=policy_kb.summarize(evaluation),
-                                         office=replies.office_for(facts))
+                # summarize() may end with the next question; we ask it last, after the answer
+                summary, _question = replies.split_question(policy_kb.summarize(evaluation))
+                if replies.eligible(evaluation):
+                    dispatcher.utter_message(
+                        response="utter_entitlement", known=known,
+                        number=evaluation["document"]["number"], summary=summary,
+                        totals=replies.totals_text(evaluation) or "无一次性款项",
+                        apply=replies.apply_lines(evaluation, _bring_for) or replies.office_for(facts))
+                else:
+                    dispatcher.utter_message(response="utter_entitlement_none", known=known,
+                                             summary=summary, office=replies.office_for(facts))
             events += _follow_up(dispatcher, tracker, evaluation)
         except Exception as exc:  # noqa: BLE001 - keep the ticket events, still answer
             logger.error("entitlement answer failed for %s: %s: %s", mask(tracker.sender_id),

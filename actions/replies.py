@@ -23,7 +23,7 @@ def money(value) -> str:
         return "?"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return f"{value:,}".replace(",", "") if isinstance(value, int) else f"{value:g}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
 
 
 def amount_text(a: dict) -> str:
@@ -50,11 +50,17 @@ def household_total(a: dict):
 
 
 def totals(evaluation: dict) -> dict[str, dict]:
-    """frequency -> {"sum", "at_least", "complete"} over the eligible measures' amounts."""
+    """frequency -> {"sum", "at_least", "complete"} over the eligible measures' one-off amounts.
+
+    Monthly and yearly figures are standards (低保 is paid as the gap to the standard), so adding
+    them up would promise money nobody pays; only one-off payments are totalled.
+    """
     out: dict[str, dict] = {}
     for m in eligible(evaluation):
         for a in m.get("amounts") or []:
             freq = a.get("frequency") or "once"
+            if freq != "once":
+                continue
             slot = out.setdefault(freq, {"sum": 0, "at_least": False, "complete": True})
             value = household_total(a)
             if value is None:
@@ -72,7 +78,7 @@ def totals_text(evaluation: dict) -> str:
             continue
         floor = "不低于" if t["at_least"] else ""
         partial = "（家庭人口未知，按已知部分计）" if not t["complete"] else ""
-        parts.append(f"{_FREQ.get(freq, freq)}合计{floor}{money(t['sum'])}元{partial}")
+        parts.append(f"一次性款项全家合计{floor}{money(t['sum'])}元{partial}")
     return "；".join(parts)
 
 
@@ -95,6 +101,17 @@ def apply_lines(evaluation: dict, bring_for=None) -> str:
             line += f"；带上：{'、'.join(bring)}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def split_question(summary: str) -> tuple[str, str | None]:
+    """("answer", "trailing question?") when the text ends with a question sentence."""
+    summary = (summary or "").strip()
+    if not summary.endswith(("？", "?")):
+        return summary, None
+    cut = max(summary.rfind("。", 0, len(summary) - 1), summary.rfind("；", 0, len(summary) - 1))
+    if cut < 0:
+        return summary, None
+    return summary[:cut + 1], summary[cut + 1:].strip()
 
 
 def wants_detail(text: str) -> bool:

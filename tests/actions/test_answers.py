@@ -1,0 +1,163 @@
+"""The answer actions: amounts with totals, single measures, applying, validity, expiry, failures."""
+import logging
+from datetime import date
+
+import policy_kb
+import pytest
+
+from actions import replies
+from actions.answers import (ActionAnswerEntitlement, ActionAnswerMeasure, ActionHandoff,
+                             ActionHowToApply, ActionPolicyValidity, ActionReportMisconduct)
+from actions.facts_actions import ActionExtractFacts
+
+from action_harness import EXPIRED_DAY, IN_FORCE_DAY, make_tracker, responses, run, slot_events
+
+DIBAO_FAMILY = {"county": "西吉县", "residence": "rural", "statuses": ["dibao"], "household_size": 4}
+
+
+def _evaluate(facts, day=IN_FORCE_DAY):
+    return policy_kb.evaluate(facts, today=date.fromisoformat(day))
+
+
+def test_answer_names_measures_amounts_total_and_where(in_force, domain, fake_tickets):
+    messages, events = run(ActionAnswerEntitlement(), make_tracker("我能领多少钱", intent="ask_entitlement",
+                                                                  slots={"facts": DIBAO_FAMILY}), domain)
+    assert responses(messages)[0] == "utter_entitlement"
+    msg = messages[0]
+    ev = _evaluate(DIBAO_FAMILY)
+    eligible = [m for m in ev["measures"] if m["status"] == "eligible"]
+    assert eligible, "a rural dibao family of four is eligible for something"
+    once = sum(a["total"] for m in eligible for a in m["amounts"] if a["frequency"] == "once")
+    assert f"合计{replies.money(once)}元" in msg["totals"]
+    for m in eligible:
+        if m.get("apply_at"):
+            assert f"第{m['id']}条" in msg["apply"]
+    assert "西吉县" in msg["known"] and "4口人" in msg["known"]
+    assert msg["number"] == ev["document"]["number"]
+    assert fake_tickets.tickets == []  # nothing urgent, no ticket
+
+
+def test_follow_up_question_comes_last_and_is_remembered(in_force, domain):
+    messages, events = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": DIBAO_FAMILY}), domain)
+    ev = _evaluate(DIBAO_FAMILY)
+    assert responses(messages)[-1] == "utter_entitlement_follow_up"
+    assert messages[-1]["question"] == policy_kb.question_for(ev["ask_next"][0])
+    assert slot_events(events)["last_asked_field"] == ev["ask_next"][0]
+    assert messages[-1]["question"] not in messages[0]["summary"]
+
+
+def test_details_on_request_use_explain(in_force, domain):
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("详细说说", intent="ask_entitlement",
+                                                             slots={"facts": DIBAO_FAMILY}), domain)
+    assert responses(messages)[0] == "utter_entitlement_detail"
+    assert messages[0]["explanation"] == policy_kb.explain(_evaluate(DIBAO_FAMILY))
+
+
+def test_after_the_end_date_the_bot_says_the_measures_expired(expired, domain, fake_tickets):
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": DIBAO_FAMILY}), domain)
+    assert responses(messages) == ["utter_measures_expired"]
+    doc = policy_kb.evaluate({}, today=date.fromisoformat(EXPIRED_DAY))["document"]
+    assert messages[0]["valid_to"] == replies.cn_date(doc["valid_to"])
+    assert messages[0]["valid_to"].endswith("年12月31日")
+    assert "amounts" not in messages[0] and "totals" not in messages[0]
+
+
+def test_no_eligible_measure_points_to_regular_channels(in_force, domain):
+    facts = {"county": "兴庆区", "not_statuses": ["dibao", "tekun"], "employment": "employed"}
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": facts}), domain)
+    ev = _evaluate(facts)
+    expected = "utter_entitlement" if replies.eligible(ev) else "utter_entitlement_none"
+    assert responses(messages)[0] == expected
+    if expected == "utter_entitlement_none":
+        assert messages[0]["office"] == "兴庆区民政局"
+
+
+def test_a_failing_policy_answers_with_the_hotline(in_force, domain, monkeypatch, caplog):
+    def broken(*a, **k):
+        raise RuntimeError("rules broke for 13912345678")
+    monkeypatch.setattr(policy_kb, "evaluate", broken)
+    with caplog.at_level(logging.ERROR):
+        messages, events = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": DIBAO_FAMILY}), domain)
+    assert responses(messages) == ["utter_action_error"]
+    assert events == []
+    assert "13912345678" not in caplog.text and "139****5678" in caplog.text
+    assert "12345" in domain["responses"]["utter_action_error"][0]["text"]
+
+
+def test_a_failing_extractor_keeps_the_old_facts(in_force, domain, monkeypatch):
+    import extraction
+
+    def broken(*a, **k):
+        raise ValueError("boom")
+    monkeypatch.setattr(extraction, "extract", broken)
+    _, events = run(ActionExtractFacts(), make_tracker("我是低保户", slots={"facts": DIBAO_FAMILY}), domain)
+    assert "facts" not in slot_events(events) and slot_events(events)["facts_changed"] == []
+
+
+@pytest.mark.parametrize("mid", [1, 5, 19])
+def test_single_measure_by_entity(in_force, domain, mid):
+    tracker = make_tracker(f"第{mid}条", intent="ask_measure", slots={"facts": DIBAO_FAMILY},
+                           entities=[{"entity": "measure", "value": str(mid)}])
+    messages, _ = run(ActionAnswerMeasure(), tracker, domain)
+    assert len(messages) == 1
+    msg = messages[0]
+    m = next(x for x in _evaluate(DIBAO_FAMILY)["measures"] if x["id"] == mid)
+    assert msg["id"] == mid and msg["title"] == policy_kb.measure(mid)["title"]
+    assert msg["response"] == {"eligible": "utter_measure_eligible", "not_eligible": "utter_measure_not_eligible",
+                               "need_info": "utter_measure_need_info", "info": "utter_measure_info"}[m["status"]]
+    assert msg["citation"] == (m.get("citation") or policy_kb.measure(mid)["text"])
+
+
+def test_single_measure_eligible_shows_the_callers_amount(in_force, domain):
+    tracker = make_tracker("一次性生活补贴是怎么回事", intent="ask_measure", slots={"facts": DIBAO_FAMILY})
+    messages, _ = run(ActionAnswerMeasure(), tracker, domain)
+    assert messages[0]["id"] == 1 and messages[0]["response"] == "utter_measure_eligible"
+    total = _evaluate(DIBAO_FAMILY)["measures"][0]["amounts"][0]["total"]
+    assert f"{replies.money(total)}元" in messages[0]["amounts"]
+
+
+def test_measure_question_without_a_measure_lists_all_twenty(in_force, domain):
+    messages, _ = run(ActionAnswerMeasure(), make_tracker("有哪些措施", intent="ask_measure"), domain)
+    assert responses(messages) == ["utter_measure_which"]
+    assert messages[0]["titles"].count("\n") == 19
+
+
+def test_single_measure_after_expiry(expired, domain):
+    tracker = make_tracker("第五条", intent="ask_measure", entities=[{"entity": "measure", "value": "5"}])
+    messages, _ = run(ActionAnswerMeasure(), tracker, domain)
+    assert responses(messages) == ["utter_measure_not_in_force"]
+
+
+def test_how_to_apply_lists_places_and_papers(in_force, domain):
+    messages, _ = run(ActionHowToApply(), make_tracker("去哪里办", intent="ask_how_to_apply",
+                                                      slots={"facts": DIBAO_FAMILY}), domain)
+    assert responses(messages) == ["utter_how_to_apply"]
+    assert "第2条" in messages[0]["lines"] and "身份证或户口簿" in messages[0]["lines"]
+
+    messages, _ = run(ActionHowToApply(), make_tracker("怎么申请", intent="ask_how_to_apply"), domain)
+    assert responses(messages) == ["utter_how_to_apply_general"]
+
+
+@pytest.mark.parametrize("day,response", [(IN_FORCE_DAY, "utter_validity_in_force"),
+                                          (EXPIRED_DAY, "utter_validity_expired"),
+                                          ("2022-05-01", "utter_validity_not_yet")])
+def test_policy_validity_comes_from_the_document(domain, monkeypatch, day, response):
+    monkeypatch.setenv("HOTLINE_AS_OF", day)
+    messages, _ = run(ActionPolicyValidity(), make_tracker("政策还有效吗", intent="ask_policy_validity"), domain)
+    assert responses(messages) == [response]
+    doc = policy_kb.evaluate({}, today=date.fromisoformat(day))["document"]
+    assert messages[0]["valid_from"] == replies.cn_date(doc["valid_from"])
+    assert messages[0]["valid_to"] == replies.cn_date(doc["valid_to"])
+
+
+def test_misconduct_cites_measure_19(in_force, domain):
+    messages, _ = run(ActionReportMisconduct(), make_tracker("村干部截留低保金", intent="report_misconduct"), domain)
+    assert responses(messages) == ["utter_report_misconduct"]
+    assert messages[0]["id"] == 19 and messages[0]["title"] == policy_kb.measure(19)["title"]
+
+
+def test_handoff_marks_the_conversation(in_force, domain):
+    messages, events = run(ActionHandoff(), make_tracker("转人工", intent="request_human",
+                                                        slots={"facts": DIBAO_FAMILY}), domain)
+    assert responses(messages) == ["utter_handoff"]
+    assert slot_events(events) == {"handoff_requested": True}

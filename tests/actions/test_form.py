@@ -1,0 +1,155 @@
+"""The facts form: what it asks, when it stops, and facts from any turn (corrections too)."""
+import policy_kb
+from datetime import date
+
+from actions import state
+from actions.facts_actions import ASK_ACTIONS, ActionExtractFacts, ValidateFactsForm
+
+from action_harness import IN_FORCE_DAY, make_tracker, responses, run, slot_events
+
+
+def test_extract_merges_facts_and_reports_changes(in_force, domain):
+    tracker = make_tracker("我是西吉县农村的低保户，一家四口")
+    _, events = run(ActionExtractFacts(), tracker, domain)
+    slots = slot_events(events)
+    assert slots["facts"]["county"] == "西吉县"
+    assert slots["facts"]["residence"] == "rural"
+    assert slots["facts"]["household_size"] == 4
+    assert "dibao" in slots["facts"]["statuses"]
+    assert set(slots["facts_changed"]) >= {"county", "residence", "household_size", "statuses"}
+
+
+def test_a_later_answer_corrects_an_earlier_one(in_force, domain):
+    before = {"county": "原州区", "residence": "urban", "statuses": ["dibao"], "household_size": 3}
+    tracker = make_tracker("不对，我是农村的", slots={"facts": before})
+    _, events = run(ActionExtractFacts(), tracker, domain)
+    slots = slot_events(events)
+    assert slots["facts"]["residence"] == "rural"
+    assert slots["facts"]["county"] == "原州区" and slots["facts"]["household_size"] == 3
+    assert slots["facts_changed"] == ["residence"]
+
+
+def test_a_bare_answer_fills_the_requested_field(in_force, domain):
+    tracker = make_tracker("三个多月", slots={"facts": {"employment": "unemployed_migrant_worker"},
+                                              "requested_slot": "ask_months_without_income"})
+    _, events = run(ActionExtractFacts(), tracker, domain)
+    assert slot_events(events)["facts"]["months_without_income"] == 3
+
+    tracker = make_tracker("是的", intent="affirm", slots={"facts": {}, "requested_slot": "ask_status_dibao"})
+    _, events = run(ActionExtractFacts(), tracker, domain)
+    assert "dibao" in slot_events(events)["facts"]["statuses"]
+
+
+def test_last_asked_field_is_used_once_outside_the_form(in_force, domain):
+    tracker = make_tracker("不是", intent="deny", slots={"facts": {}, "last_asked_field": "statuses.dibao"})
+    _, events = run(ActionExtractFacts(), tracker, domain)
+    slots = slot_events(events)
+    assert "dibao" in slots["facts"].get("not_statuses", [])
+    assert slots["last_asked_field"] is None
+
+
+def _first_slot(facts):
+    ev = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))
+    return next(state.slot_for(f) for f in ev["ask_next"] if state.slot_for(f))
+
+
+def test_form_asks_the_policys_first_question_on_activation(in_force, domain):
+    facts = {"employment": "unemployed_migrant_worker"}
+    tracker = make_tracker("我在外面打工失业了", slots={"facts": facts})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    assert slot_events(events)["requested_slot"] == _first_slot(facts)
+
+
+def test_form_required_slots_follow_ask_next(in_force, domain):
+    import asyncio
+    from rasa_sdk.executor import CollectingDispatcher
+
+    facts = {"county": "西吉县", "statuses": ["dibao"], "household_size": 4}
+    tracker = make_tracker("", slots={"facts": facts})
+    slots = asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), tracker, domain))
+    ev = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))
+    assert slots == [state.slot_for(f) for f in ev["ask_next"] if state.slot_for(f)]
+    assert "ask_status_dibao" not in slots and "ask_county" not in slots
+
+
+def test_answer_moves_to_the_next_question(in_force, domain):
+    facts = {"employment": "unemployed_migrant_worker", "months_without_income": 3}
+    tracker = make_tracker("三个月", slots={"facts": facts, "facts_changed": ["months_without_income"],
+                                           "requested_slot": "ask_months_without_income"})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    slots = slot_events(events)
+    assert slots["facts_changed"] == ["months_without_income"]  # tells the form something was filled
+    assert slots["requested_slot"] == _first_slot(facts)
+    assert slots["requested_slot"] != "ask_months_without_income"
+
+
+def test_other_intents_make_the_form_reject(in_force, domain):
+    tracker = make_tracker("第五条是什么", intent="ask_measure",
+                           slots={"facts": {"county": "西吉县"}, "facts_changed": [],
+                                  "requested_slot": "ask_status_dibao"})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    assert events == []  # no slot set: Rasa's form rejects and the rules answer ask_measure
+
+
+def test_an_unparsed_answer_is_skipped_not_asked_again(in_force, domain):
+    tracker = make_tracker("这个我也不清楚", slots={"facts": {}, "facts_changed": [],
+                                                    "requested_slot": "ask_status_dibao"})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    slots = slot_events(events)
+    assert slots["skipped_fields"] == ["statuses.dibao"]
+    assert slots["requested_slot"] not in (None, "ask_status_dibao")
+
+
+def test_the_form_stops_at_the_question_cap(in_force, domain, monkeypatch):
+    monkeypatch.setenv("HOTLINE_BOT_MAX_QUESTIONS", "2")
+    tracker = make_tracker("", slots={"facts": {}, "questions_asked": 2.0})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    assert slot_events(events)["requested_slot"] is None
+
+
+def test_the_form_stops_when_nothing_would_change_the_answer(in_force, domain, monkeypatch):
+    monkeypatch.setattr(policy_kb, "evaluate", _with_empty_ask_next(policy_kb.evaluate))
+    tracker = make_tracker("", slots={"facts": {"statuses": ["tekun"]}})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    assert slot_events(events)["requested_slot"] is None
+
+
+def _with_empty_ask_next(real):
+    def evaluate(facts, **kw):
+        ev = real(facts, **kw)
+        ev["ask_next"] = []
+        return ev
+    return evaluate
+
+
+def test_the_form_stops_at_once_for_an_emergency(in_force, domain):
+    facts = {"urgent": True, "urgent_reason": "没饭吃了"}
+    tracker = make_tracker("没饭吃了", slots={"facts": facts, "facts_changed": ["urgent"]})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    assert slot_events(events)["requested_slot"] is None
+
+
+def test_the_form_asks_nothing_once_the_measures_expired(expired, domain):
+    tracker = make_tracker("我家生活困难", slots={"facts": {}})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    assert slot_events(events)["requested_slot"] is None
+
+
+def test_ask_action_uses_policy_kb_question_and_counts(in_force, domain):
+    action = ASK_ACTIONS["ask_months_without_income"]()
+    assert action.name() == "action_ask_ask_months_without_income"
+    messages, events = run(action, make_tracker("", slots={"questions_asked": 1.0}), domain)
+    assert responses(messages) == ["utter_ask_fact"]
+    assert messages[0]["question"] == policy_kb.question_for("months_without_income")
+    assert slot_events(events) == {"questions_asked": 2, "last_asked_field": "months_without_income"}
+
+    messages, _ = run(ASK_ACTIONS["ask_status_dibao"](), make_tracker(""), domain)
+    assert messages[0]["question"] == policy_kb.question_for("statuses.dibao")
+
+
+def test_validation_failure_ends_the_form_instead_of_crashing(in_force, domain, monkeypatch):
+    def broken(*a, **k):
+        raise RuntimeError("policy down")
+    monkeypatch.setattr(policy_kb, "evaluate", broken)
+    _, events = run(ValidateFactsForm(), make_tracker("", slots={"facts": {}}), domain)
+    assert slot_events(events) == {"requested_slot": None}
