@@ -70,10 +70,10 @@ def evaluate(facts: dict, *, today: date | None = None) -> dict:
     fig = figures(day, norm.get("county"))
     counts: dict[str, float] = {}
     for mid, rule in enumerate(RULES, start=1):
-        v = rule(k, fig)
+        v = _verdict(rule, k, fig)
         missing = v.missing
         if mid == 9 and v.status == "eligible" and "county" not in norm:
-            missing.append("county")  # an emergency is handled where it happens: the ticket needs the county
+            missing = [*missing, "county"]  # an emergency is handled where it happens: the ticket needs the county
         if missing:
             # a fact that alone settles a measure is worth more than one of several still open
             weight = _weight(texts[mid]["kind"], v.status) / len(missing)
@@ -87,6 +87,27 @@ def evaluate(facts: dict, *, today: date | None = None) -> dict:
             "urgent": urgent, "facts": norm}
 
 
+# Verdicts by (rule, figures, what the rule reads): households that agree on those get the same
+# verdict, so a register of a million households costs a few thousand rule runs. Bounded.
+_VERDICTS: dict = {}
+_VERDICTS_MAX = 200_000
+MEMOIZE = True  # tests compare against the uncached path
+
+
+def _verdict(rule, k: Known, fig):
+    if not MEMOIZE:
+        return rule(k, fig)
+    fields, codes = rule.reads
+    get, status = k.facts.get, k.statuses
+    key = (rule, fig, tuple([get(f) for f in fields]), tuple([status[c] for c in codes]))
+    v = _VERDICTS.get(key)
+    if v is None:
+        if len(_VERDICTS) >= _VERDICTS_MAX:
+            _VERDICTS.clear()
+        v = _VERDICTS[key] = rule(k, fig)
+    return v
+
+
 def _weight(kind: str, status: str) -> int:
     """How much settling a fact of this measure is worth asking for: a benefit's status or the
     amount of an eligible benefit count three times as much as a service."""
@@ -96,6 +117,9 @@ def _weight(kind: str, status: str) -> int:
 
 
 def _measure(m: dict, status, reasons, missing, amounts, grants, no_means_test, apply_at) -> dict:
-    return {"id": m["id"], "title": m["title"], "status": status, "amounts": amounts, "reasons": list(reasons),
-            "missing": list(missing), "no_means_test": no_means_test, "apply_at": apply_at,
-            "citation": m["text"], "kind": m["kind"], "grants": grants, "bring": list(m["bring"])}
+    # fresh lists and amount dicts: verdicts are shared between evaluations, callers may mutate theirs
+    return {"id": m["id"], "title": m["title"], "status": status,
+            "amounts": [dict(a) for a in amounts] if amounts else [],
+            "reasons": list(reasons), "missing": list(missing), "no_means_test": no_means_test,
+            "apply_at": apply_at, "citation": m["text"], "kind": m["kind"], "grants": list(grants),
+            "bring": list(m["bring"]) if m["bring"] else []}

@@ -2,8 +2,11 @@
 
 Unknown is never read as false: a condition that is None carries the Facts fields that would
 settle it, and those become the measure's `missing` and feed `ask_next`.
+Conds are immutable, so the common ones are built once and shared (evaluate is a hot path).
 """
 from __future__ import annotations
+
+from functools import lru_cache
 
 
 class Cond:
@@ -15,41 +18,56 @@ class Cond:
         self.missing = missing  # fields that decide it (None)
 
 
+@lru_cache(maxsize=None)
+def _fixed(field: str, if_true: str, if_false: str) -> tuple[Cond, Cond, Cond]:
+    return Cond(True, (if_true,)), Cond(False, (if_false,)), Cond(None, (), (field,))
+
+
 def known(value: bool | None, field: str, if_true: str, if_false: str) -> Cond:
-    if value is None:
-        return Cond(None, (), (field,))
-    return Cond(value, (if_true if value else if_false,), ())
+    t, f, u = _fixed(field, if_true, if_false)
+    return u if value is None else (t if value else f)
 
 
 def all_of(*conds: Cond) -> Cond:
-    failed = [c for c in conds if c.value is False]
+    reasons: list = []
+    missing: list = []
+    failed: list = []
+    for c in conds:
+        v = c.value
+        if v is False:
+            failed.extend(c.reasons)
+        elif v is None:
+            for m in c.missing:
+                if m not in missing:
+                    missing.append(m)
+        else:
+            reasons.extend(c.reasons)
     if failed:
-        return Cond(False, tuple(r for c in failed for r in c.reasons))
-    reasons = tuple(r for c in conds if c.value for r in c.reasons)
-    missing = _merge(c.missing for c in conds if c.value is None)
-    return Cond(None if missing else True, reasons, missing)
+        return Cond(False, tuple(failed))
+    return Cond(None if missing else True, tuple(reasons), tuple(missing))
 
 
 def any_of(*conds: Cond) -> Cond:
-    held = [c for c in conds if c.value]
+    held: list = []
+    missing: list = []
+    any_unknown = False
+    for c in conds:
+        v = c.value
+        if v:
+            held.extend(c.reasons)
+        elif v is None:
+            any_unknown = True
+            for m in c.missing:
+                if m not in missing:
+                    missing.append(m)
     if held:
-        return Cond(True, tuple(r for c in held for r in c.reasons))
-    unknown = [c for c in conds if c.value is None]
-    if unknown:
-        return Cond(None, (), _merge(c.missing for c in unknown))
+        return Cond(True, tuple(held))
+    if any_unknown:
+        return Cond(None, (), tuple(missing))
     return Cond(False, tuple(r for c in conds for r in c.reasons))
 
 
 def negate(cond: Cond, if_true: str, if_false: str) -> Cond:
     if cond.value is None:
-        return Cond(None, (), cond.missing)
+        return cond
     return Cond(not cond.value, (if_false if cond.value else if_true,))
-
-
-def _merge(groups) -> tuple:
-    out: list = []
-    for g in groups:
-        for field in g:
-            if field not in out:
-                out.append(field)
-    return tuple(out)

@@ -26,14 +26,18 @@ ABLE_TO_WORK = ("unemployed_migrant_worker", "unemployed_graduate", "failed_star
 class Known:
     """Facts read three-valued: a status is held, not held, or unknown."""
 
-    __slots__ = ("facts", "held", "not_held")
+    __slots__ = ("facts", "held", "not_held", "statuses")
 
     def __init__(self, facts: dict):
         self.facts = facts
         self.held = frozenset(facts.get("statuses", ()))
         self.not_held = frozenset(facts.get("not_statuses", ()))
+        self.statuses = {code: self._status(code) for code in status_labels()}
 
     def status(self, code: str) -> bool | None:
+        return self.statuses[code]
+
+    def _status(self, code: str) -> bool | None:
         if code in self.held:
             return True
         if code in self.not_held:
@@ -52,17 +56,15 @@ class Known:
 
 
 @lru_cache(maxsize=None)
-def _status_words(code: str) -> tuple:
+def _status_conds(code: str) -> tuple[Cond, Cond, Cond]:
     label = status_labels()[code]
-    return (f"statuses.{code}",), (f"属于{label}",), (f"不属于{label}",)
+    return Cond(True, (f"属于{label}",)), Cond(False, (f"不属于{label}",)), Cond(None, (), (f"statuses.{code}",))
 
 
 def holds(k: Known, code: str) -> Cond:
+    t, f, u = _status_conds(code)
     value = k.status(code)
-    missing, if_true, if_false = _status_words(code)
-    if value is None:
-        return Cond(None, (), missing)
-    return Cond(value, if_true if value else if_false)
+    return u if value is None else (t if value else f)
 
 
 def holds_any(k: Known, codes) -> Cond:

@@ -5,12 +5,22 @@ from __future__ import annotations
 from policy_kb.figures import Figure, Figures
 from policy_kb.logic import Cond, all_of, any_of
 from policy_kb.predicates import (
-    COVID_SUBSIDY_GROUPS, Known, cannot_care_for_self, cannot_return_to_work, has_heavy_rigid_expenses,
+    COVID_SUBSIDY_GROUPS, LOW_INCOME_MONITORED, NO_MEANS_TEST, Known, cannot_care_for_self, cannot_return_to_work, has_heavy_rigid_expenses,
     has_quarantined_member, has_severe_disability, has_severe_illness, holds, holds_any, is_covid_patient,
     is_elderly, is_in_emergency, is_in_low_income_monitoring, is_jobless_graduate, is_minor, is_on_dibao,
     is_outside_dibao, is_reemployed_above_line, is_stranded, is_tekun, is_unemployed_migrant_worker,
     lacks_unemployment_insurance, meets_medical_cost_line, meets_months_without_income, waives_means_test,
 )
+
+
+def reads(fields: tuple, statuses: tuple):
+    """Declare what a rule reads (Facts fields and status codes), so evaluation can reuse its
+    verdict for households that agree on exactly those. tests/policy check this against the
+    uncached path on random households."""
+    def mark(rule):
+        rule.reads = (tuple(fields), tuple(statuses))
+        return rule
+    return mark
 
 
 class Verdict:
@@ -61,6 +71,7 @@ def _household(k: Known):
 
 # ---- 一、强化基本生活救助 -------------------------------------------------------------------
 
+@reads(("household_size",), ("dibao", "tekun"))
 def one_time_living_subsidy(k: Known, fig: Figures) -> Verdict:
     """1. 增发一次性生活补贴: 600 per person for dibao and tekun, paid 200 a month June–August 2022."""
     if fig.day > fig.subsidy_end:
@@ -75,6 +86,7 @@ def one_time_living_subsidy(k: Known, fig: Figures) -> Verdict:
                   amount_missing=missing)
 
 
+@reads(("age", "residence", "household_size"), ("dibao", "tekun", "orphan_institutional", "orphan_scattered"))
 def raised_standards(k: Known, fig: Figures) -> Verdict:
     """2. 全力办好民生实事: the raised dibao, tekun and orphan standards apply to those who hold them."""
     codes = ["dibao", "tekun"]
@@ -109,6 +121,7 @@ def raised_standards(k: Known, fig: Figures) -> Verdict:
     return decide(group, amounts, amount_missing=missing)
 
 
+@reads(("reemployed", "severe_disability", "severe_illness", "rigid_expenses", "residence"), ("dibao", "dibao_marginal"))
 def dibao_policies(k: Known, fig: Figures) -> Verdict:
     """3. 强化低保政策落实: gradual exit, 单人保 for the marginal with severe disability or illness, rigid expenses."""
     gradual_exit = all_of(is_on_dibao(k), is_reemployed_above_line(k))
@@ -134,6 +147,7 @@ def dibao_policies(k: Known, fig: Figures) -> Verdict:
     return decide(cond, amounts, grants, amount_missing=missing)
 
 
+@reads((), ())
 def price_linkage(k: Known, fig: Figures) -> Verdict:
     """4. 加强物价跟踪监测: a duty of the authorities (price subsidies when the mechanism starts)."""
     return Verdict("info", ["物价上涨达到启动条件时，民政部门按时足额发放价格临时补贴，无需个人申请"])
@@ -141,6 +155,7 @@ def price_linkage(k: Known, fig: Figures) -> Verdict:
 
 # ---- 二、强化临时救助帮扶 -------------------------------------------------------------------
 
+@reads(("employment", "can_return_to_work", "months_without_income", "unemployment_insurance"), ("dibao", *NO_MEANS_TEST))
 def unemployed_worker_lump_sum(k: Known, fig: Figures) -> Verdict:
     """5. 强化失业生活困难人员救助帮扶."""
     cond = all_of(is_unemployed_migrant_worker(k), is_outside_dibao(k), cannot_return_to_work(k),
@@ -148,6 +163,7 @@ def unemployed_worker_lump_sum(k: Known, fig: Figures) -> Verdict:
     return _jobless_lump_sum(k, cond, fig.unemployed_lump_sum)
 
 
+@reads(("employment",), ("dibao", *NO_MEANS_TEST))
 def jobless_graduate_lump_sum(k: Known, fig: Figures) -> Verdict:
     """6. 强化未就业生活困难大学生救助帮扶."""
     return _jobless_lump_sum(k, all_of(is_jobless_graduate(k), is_outside_dibao(k)), fig.graduate_lump_sum)
@@ -167,6 +183,7 @@ def _jobless_lump_sum(k: Known, cond: Cond, fig_sum: Figure) -> Verdict:
     return verdict
 
 
+@reads(("covid_confirmed", "quarantined_member", "residence"), COVID_SUBSIDY_GROUPS)
 def covid_hardship(k: Known, fig: Figures) -> Verdict:
     """7. 强化因疫生活困难群众救助帮扶: subsidy for confirmed patients in the named groups; 3× lump sum for
     dibao/tekun and families in temporary difficulty because a member was quarantined or hospitalised;
@@ -198,6 +215,7 @@ def covid_hardship(k: Known, fig: Figures) -> Verdict:
     return decide(cond, amounts, grants, amount_missing=missing)
 
 
+@reads(("medical_out_of_pocket", "household_size"), LOW_INCOME_MONITORED)
 def medical_hardship(k: Known, fig: Figures) -> Verdict:
     """8. 强化因病生活困难群众救助帮扶: out-of-pocket costs at or above the line → 支出型 assistance per person."""
     cond = all_of(is_in_low_income_monitoring(k), meets_medical_cost_line(k, fig))
@@ -206,6 +224,7 @@ def medical_hardship(k: Known, fig: Figures) -> Verdict:
                                 at_least=True, persons=persons)], amount_missing=missing)
 
 
+@reads(("urgent", "urgent_reason", "stranded", "household_size"), ("sudden_severe_difficulty",))
 def emergency_assistance(k: Known, fig: Figures) -> Verdict:
     """9. 强化其他生活困难群众救助帮扶: help first, paperwork later; stranded people helped where they are."""
     emergency = is_in_emergency(k)
@@ -235,6 +254,7 @@ def emergency_assistance(k: Known, fig: Figures) -> Verdict:
 
 # ---- 三、强化特殊照料服务 -------------------------------------------------------------------
 
+@reads(("age", "severe_disability"), ("tekun", "dibao", "dibao_marginal"))
 def home_visits(k: Known, fig: Figures) -> Verdict:
     """10. 加强走访探视: dispersed tekun; the elderly, minors and severely disabled of dibao and marginal families."""
     member = any_of(is_elderly(k, fig), is_minor(k, fig), has_severe_disability(k))
@@ -244,6 +264,7 @@ def home_visits(k: Known, fig: Figures) -> Verdict:
     return decide(cond, grants=["村（居）委会、社会工作者、社会救助协理员加大探访频次，了解生活状况、落实救助政策"])
 
 
+@reads(("cannot_self_care",), ("tekun",))
 def care_services(k: Known, fig: Figures) -> Verdict:
     """11. 加强照料服务: tekun — residential care for those who cannot care for themselves, care for the dispersed."""
     cond = is_tekun(k)
@@ -257,16 +278,19 @@ def care_services(k: Known, fig: Figures) -> Verdict:
 
 # ---- 四、强化救助工作时效 -------------------------------------------------------------------
 
+@reads((), ())
 def proactive_discovery(k: Known, fig: Figures) -> Verdict:
     """12. 完善主动发现快速响应机制 (a duty: the 12345 line itself is part of it)."""
     return Verdict("info", ["民政部门通过走访摸排、电话沟通主动发现困难群众；可通过12345热线求助，做到“求助有门、受助及时”"])
 
 
+@reads((), ())
 def information_sharing(k: Known, fig: Figures) -> Verdict:
     """13. 健全信息共享监测预警机制 (a duty)."""
     return Verdict("info", ["民政部门与相关部门比对数据、动态监测低收入人口，符合条件的及时纳入保障"])
 
 
+@reads((), ())
 def simpler_procedures(k: Known, fig: Figures) -> Verdict:
     """14. 优化社会救助经办工作流程 (a duty that makes applying easier)."""
     return Verdict("info", ["可通过“民政云”、社会救助APP、微信公众号申请和查询；能在政务服务平台查到的证明材料不再要求提供"])
@@ -274,6 +298,7 @@ def simpler_procedures(k: Known, fig: Figures) -> Verdict:
 
 # ---- 五、强化救助服务水平 -------------------------------------------------------------------
 
+@reads(("urgent", "urgent_reason", "cannot_self_care", "severe_illness", "severe_disability"), ("elderly_allowance",))
 def tailored_services(k: Known, fig: Figures) -> Verdict:
     """15. 按需实施分类化差异化救助: necessities, medical and meal help, home services, disinfection."""
     needs = (
@@ -290,6 +315,7 @@ def tailored_services(k: Known, fig: Figures) -> Verdict:
     return decide(cond, grants=grants)
 
 
+@reads(("age", "severe_disability"), ("dibao", "tekun", "dibao_marginal", "low_income_registered"))
 def community_support(k: Known, fig: Figures) -> Verdict:
     """16. 综合运用社会力量: counselling, visits and care for dibao, tekun, poor elderly and disabled people."""
     poor_elderly = all_of(is_elderly(k, fig), holds_any(k, ("dibao", "tekun", "dibao_marginal", "low_income_registered")))
@@ -304,21 +330,25 @@ def community_support(k: Known, fig: Figures) -> Verdict:
 
 # ---- 六、强化组织保障力度 -------------------------------------------------------------------
 
+@reads((), ())
 def department_coordination(k: Known, fig: Figures) -> Verdict:
     """17. 加强部门协同配合 (a duty)."""
     return Verdict("info", ["民政部门与人社、住建、乡村振兴、医保、残联等部门比对核实信息，精准认定救助对象"])
 
 
+@reads((), ())
 def oversight(k: Known, fig: Figures) -> Verdict:
     """18. 加强政策落实督导 (a duty)."""
     return Verdict("info", ["民政部门公开社会救助事项、开展政策宣传，接受群众监督"])
 
 
+@reads((), ())
 def funds_supervision(k: Known, fig: Figures) -> Verdict:
     """19. 加强资金使用监管 (a duty; misconduct can be reported)."""
     return Verdict("info", ["救助资金不得挤占、挪用、截留；发现虚报冒领、“关系保”“人情保”、吃拿卡要等问题可以举报"])
 
 
+@reads((), ())
 def error_tolerance(k: Known, fig: Figures) -> Verdict:
     """20. 建立容错纠错机制 (a duty towards front-line staff)."""
     return Verdict("info", ["对秉持公心、履职尽责但因客观原因出现失误且及时纠正的经办人员，依法依规免予问责"])

@@ -72,3 +72,26 @@ def test_learning_a_fact_never_turns_a_known_answer_into_unknown(f):
     for before, after in zip(ev["measures"], ev2["measures"]):
         if before["status"] in ("eligible", "not_eligible"):
             assert after["status"] != "need_info", (before, after)
+
+
+@settings(max_examples=400, deadline=None)
+@given(facts())
+def test_memoized_verdicts_equal_the_uncached_rules(f):
+    """Each rule declares what it reads; a missed field would make two households share a verdict."""
+    from policy_kb import evaluation
+    cached = policy_kb.evaluate(f)
+    evaluation.MEMOIZE = False
+    try:
+        fresh = policy_kb.evaluate(f)
+    finally:
+        evaluation.MEMOIZE = True
+    assert cached == fresh
+
+
+def test_callers_may_mutate_their_evaluation_without_touching_others():
+    f = {"as_of": "2022-07-01", "statuses": ["dibao"], "residence": "urban", "household_size": 2}
+    first = policy_kb.evaluate(f)
+    first["measures"][0]["amounts"][0]["value"] = -1
+    first["measures"][0]["reasons"].append("x")
+    second = policy_kb.evaluate(f)
+    assert second["measures"][0]["amounts"][0]["value"] == 600 and "x" not in second["measures"][0]["reasons"]
