@@ -53,6 +53,11 @@ def configure_logging(level: str = "INFO") -> None:
         # uvicorn's own access log would print raw paths without our request id: ours replaces it.
         logging.getLogger("uvicorn.access").disabled = True
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Rasa call is noise
+        # uvicorn set up its own plain-text handlers before calling create_app: route its lines
+        # through ours, so every line is JSON and masked.
+        for name in ("uvicorn", "uvicorn.error"):
+            logging.getLogger(name).handlers = []
+            logging.getLogger(name).propagate = True
         _configured = True
     root.setLevel(level.upper())
 

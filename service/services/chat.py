@@ -39,16 +39,19 @@ class TurnResult:
     ticket_id: int | None = None
 
 
-def record_turn(session: Session, *, sender: str, channel: str, message: str) -> dict:
-    """Merge what this message says into the service's own record; returns the facts so far."""
+def record_turn(session: Session, *, sender: str, channel: str, message: str) -> tuple[dict, bool]:
+    """Merge what this message says into the service's own record. Returns the facts so far and
+    whether this very message reads as urgent."""
     conv = session.get(Conversation, sender)
     old = dict(conv.facts) if conv else {}
+    urgent_now = False
     try:
         extracted = policy.extract(message)
         facts = policy.merge_facts(old, extracted.facts)
         if extracted.urgent_reason:
             facts["urgent"] = True
             facts["urgent_reason"] = extracted.urgent_reason
+        urgent_now = bool(extracted.urgent_reason or extracted.facts.get("urgent"))
     except Exception:  # noqa: BLE001 - a bad extraction must not lose the turn
         log.exception("extraction failed", extra={"event": "chat.extraction_error"})
         facts = old
@@ -61,7 +64,7 @@ def record_turn(session: Session, *, sender: str, channel: str, message: str) ->
     conv.turns = (conv.turns or 0) + 1
     conv.updated_at = now
     session.commit()
-    return facts
+    return facts, urgent_now
 
 
 def _urgent(facts: dict, default_as_of: date | None) -> bool:
@@ -72,31 +75,59 @@ def _urgent(facts: dict, default_as_of: date | None) -> bool:
         return bool(facts.get("urgent"))
 
 
-def handle_turn(session: Session, rasa: RasaClient, *, sender: str, message: str, channel: str,
-                default_as_of: date | None, sla_minutes: int) -> TurnResult:
-    facts = record_turn(session, sender=sender, channel=channel, message=message)
-    try:
-        messages = rasa.send_message(sender, message, {"channel": channel})
-        texts = [m for m in messages if isinstance(m, dict) and (m.get("text") or m.get("image")
-                                                                    or m.get("buttons") or m.get("custom"))]
-        if texts:
-            return TurnResult(messages=texts, fallback=False)
-        reason = "rasa answered nothing"
-    except RasaUnavailable as exc:
-        reason = str(exc)
-    log.warning("chat fallback: %s", reason, extra={"event": "chat.fallback", "channel": channel})
-
-    if not _urgent(facts, default_as_of):
-        return TurnResult([{"recipient_id": sender, "text": FALLBACK_TEXT}], fallback=True)
+def _open_urgent_ticket(session: Session, *, sender: str, message: str, facts: dict, channel: str,
+                        sla_minutes: int):
     county = facts.get("county") if isinstance(facts.get("county"), str) else None
     try:
-        ticket, _ = tickets.create_ticket(
-            session, actor=SERVICE_PRINCIPAL, urgent_reason=facts.get("urgent_reason") or message,
-            facts=facts, county=county, source=channel if channel in ("rest", "wechat") else "rest",
-            conversation_id=sender, idempotency_key=None, sla_minutes=sla_minutes)
+        clean = policy.validate_facts(facts)
+    except ApiError:
+        clean = {k: v for k, v in facts.items() if k in ("county", "urgent", "urgent_reason")}
+    ticket, _ = tickets.create_ticket(
+        session, actor=SERVICE_PRINCIPAL, urgent_reason=facts.get("urgent_reason") or message[:500],
+        facts=clean, county=county, source=channel if channel in ("rest", "wechat") else "rest",
+        conversation_id=sender, idempotency_key=None, sla_minutes=sla_minutes)
+    return ticket
+
+
+def handle_turn(session: Session, rasa: RasaClient, *, sender: str, message: str, channel: str,
+                default_as_of: date | None, sla_minutes: int) -> TurnResult:
+    """One chat turn for any channel: `channel` goes to Rasa as metadata {"channel": ...}."""
+    facts, urgent_now = record_turn(session, sender=sender, channel=channel, message=message)
+    try:
+        messages = rasa.send_message(sender, message, {"channel": channel})
+        answered = [m for m in messages if isinstance(m, dict) and (
+            m.get("text") or m.get("image") or m.get("buttons") or m.get("custom"))]
+        reason = "rasa answered nothing"
+    except RasaUnavailable as exc:
+        answered, reason = [], str(exc)
+
+    if answered:
+        # Rasa answered, but the bot opens tickets through the action server: if that is down,
+        # an urgent message gets its ticket here (same conversation + reason = same ticket later).
+        if urgent_now and not rasa.action_server_health().get("up", False):
+            log.warning("action server down on an urgent turn: opening the ticket here",
+                        extra={"event": "chat.urgent_without_actions", "channel": channel})
+            try:
+                ticket = _open_urgent_ticket(session, sender=sender, message=message, facts=facts,
+                                             channel=channel, sla_minutes=sla_minutes)
+            except Exception:  # noqa: BLE001
+                session.rollback()
+                log.exception("could not open urgent ticket", extra={"event": "chat.ticket_error"})
+                return TurnResult(answered + [{"recipient_id": sender, "text": URGENT_NO_TICKET_TEXT}], True)
+            county = ticket.county or "当地"
+            return TurnResult(answered + [{"recipient_id": sender, "text": URGENT_FALLBACK_TEXT.format(
+                ticket_id=ticket.id, where=county)}], fallback=True, ticket_id=ticket.id)
+        return TurnResult(messages=answered, fallback=False)
+
+    log.warning("chat fallback: %s", reason, extra={"event": "chat.fallback", "channel": channel})
+    if not (urgent_now or _urgent(facts, default_as_of)):
+        return TurnResult([{"recipient_id": sender, "text": FALLBACK_TEXT}], fallback=True)
+    try:
+        ticket = _open_urgent_ticket(session, sender=sender, message=message, facts=facts,
+                                     channel=channel, sla_minutes=sla_minutes)
     except Exception:  # noqa: BLE001 - still answer the caller with the hotline number
         session.rollback()
         log.exception("could not open urgent ticket", extra={"event": "chat.ticket_error"})
         return TurnResult([{"recipient_id": sender, "text": URGENT_NO_TICKET_TEXT}], fallback=True)
-    text = URGENT_FALLBACK_TEXT.format(ticket_id=ticket.id, where=county or "当地")
+    text = URGENT_FALLBACK_TEXT.format(ticket_id=ticket.id, where=ticket.county or "当地")
     return TurnResult([{"recipient_id": sender, "text": text}], fallback=True, ticket_id=ticket.id)

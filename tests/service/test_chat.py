@@ -152,3 +152,33 @@ def test_http_client_speaks_rasas_rest_channel(rasa_server):
     with pytest.raises(RasaUnavailable):
         dead.send_message("s", "hi", {})
     assert dead.rasa_health()["up"] is False and "Connect" in dead.rasa_health()["error"]
+
+
+def test_urgent_turn_with_the_action_server_down_still_opens_a_ticket(client, fake_rasa, users, db):
+    fake_rasa.action_server_up = False
+    fake_rasa.reply = lambda s, m, md: [{"recipient_id": s, "text": "抱歉，我没听明白。"}]
+    r = chat(client, "u6", URGENT)
+    texts = [m["text"] for m in r.json()]
+    assert texts[0] == "抱歉，我没听明白。" and "工单" in texts[1] and "12345" in texts[1]
+    assert row_counts(db)["tickets"] == 1
+    # With the action server up the bot opens tickets itself: the service does not.
+    fake_rasa.action_server_up = True
+    chat(client, "u7", URGENT)
+    assert row_counts(db)["tickets"] == 1
+
+
+def test_the_bots_later_ticket_for_the_same_reason_is_the_same_ticket(client, fake_rasa, users, db):
+    import hashlib
+
+    fake_rasa.up = False
+    chat(client, "u8", URGENT)
+    [t] = client.get("/api/v1/tickets", headers=users["agent1"]).json()
+    # The action server, back up, opens "its" ticket as nlu-shared.md says: same reason text
+    # (the one extractor), conversation_id = sender → the same ticket.
+    reason = t["urgent_reason"]
+    key = "u8:" + hashlib.sha1(reason.encode()).hexdigest()
+    r = client.post("/api/v1/tickets", headers={**users["bot"], "Idempotency-Key": key}, json={
+        "county": "西吉县", "urgent_reason": reason, "facts": {"county": "西吉县", "urgent": True},
+        "source": "rest", "conversation_id": "u8"})
+    assert r.status_code == 201 and r.json()["id"] == t["id"]
+    assert row_counts(db)["tickets"] == 1

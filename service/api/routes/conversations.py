@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Path
-from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from service.api.deps import RasaDep, SessionDep, SettingsDep, StaffDep
 from service.core.errors import ApiError
@@ -25,7 +25,7 @@ def get_conversation(db: SessionDep, rasa: RasaDep, settings: SettingsDep, me: S
     evaluation and the conversation's tickets. Masked view. A county officer sees only
     conversations with a ticket of their county (others: 404)."""
     tickets = db.scalars(visible_tickets(me).where(Ticket.conversation_id == sender)
-                         .order_by(Ticket.id)).all()
+                         .order_by(Ticket.id).options(selectinload(Ticket.events))).all()
     own = db.get(Conversation, sender)
     if not me.sees_everything and not tickets:
         raise ApiError(404, "会话不存在 / conversation not found", field="sender", type_="not_found")
@@ -54,5 +54,5 @@ def get_conversation(db: SessionDep, rasa: RasaDep, settings: SettingsDep, me: S
         "facts": mask_data(facts),
         "facts_source": source,
         "evaluation": mask_data(evaluation),  # reasons may quote the caller's words
-        "tickets": [ticket_view(t, full=False, with_history=False) for t in tickets],
+        "tickets": [ticket_view(t, full=False) for t in tickets],
     }
