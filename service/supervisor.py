@@ -7,8 +7,8 @@ HOTLINE_SECRET_KEY / HOTLINE_BOT_TOKEN are set), runs the migrations and creates
 HOTLINE_ADMIN_PASSWORD. Then it starts the children, each in its own process group:
 
     actions  .venv-rasa/bin/rasa run actions -p 5055 --actions actions      (gets HOTLINE_BOT_TOKEN)
-    rasa     .venv-rasa/bin/rasa run --enable-api -i 127.0.0.1 -p 5005 -m <newest bot/models/*.tar.gz>
-             --endpoints bot/endpoints.yml
+    rasa     .venv-rasa/bin/rasa run --enable-api --cors "*" -i 127.0.0.1 -p 5005 -m $RASA_MODEL
+             --endpoints bot/endpoints.yml             (command lines from the top of mk/bot.mk)
     service  uvicorn service.main:create_app --factory --host 127.0.0.1 --port 8000
 
 A child that exits is reported on stderr and in var/run/supervisor.json (which /healthz reads),
@@ -155,8 +155,11 @@ def keep_secret(path: Path, env_name: str) -> str:
 
 
 def newest_model(root: Path) -> str | None:
-    if os.environ.get("HOTLINE_RASA_MODEL"):
-        return os.environ["HOTLINE_RASA_MODEL"]
+    """HOTLINE_RASA_MODEL, else RASA_MODEL (exported by mk/bot.mk: the model `rasa-model` just
+    built), else the newest bot/models/*.tar.gz."""
+    for name in ("HOTLINE_RASA_MODEL", "RASA_MODEL"):
+        if os.environ.get(name) and (root / os.environ[name]).exists():
+            return os.environ[name]
     models = sorted((root / "bot" / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return str(models[-1]) if models else None
 
@@ -167,8 +170,10 @@ def default_children(root: Path, env: dict[str, str]) -> list[Child]:
     model = newest_model(root)
     children = [Child("actions", [rasa, "run", "actions", "-p", "5055", "--actions", "actions"], env=env)]
     if model:
-        children.append(Child("rasa", [rasa, "run", "--enable-api", "-i", "127.0.0.1", "-p", "5005",
-                                       "-m", model, "--endpoints", "bot/endpoints.yml"], env=env))
+        # mk/bot.mk's command line, bound to 127.0.0.1: --enable-api has no auth token here.
+        children.append(Child("rasa", [rasa, "run", "--enable-api", "--cors", "*", "-i", "127.0.0.1",
+                                       "-p", "5005", "-m", model, "--endpoints", "bot/endpoints.yml"],
+                              env=env))
     else:
         say("!!! no trained model under bot/models/ (run `make rasa-model`): starting without Rasa; "
             "chat answers with the 12345 fallback")
