@@ -55,7 +55,9 @@ class ActionAnswerEntitlement(SafeAction):
 
         evaluation, facts = state.evaluate(state.current_facts(tracker))
         events: list[dict[str, Any]] = []
-        if urgent.pending(tracker, evaluation, facts):
+        if urgent.pending(tracker, evaluation, facts) or (
+                evaluation.get("urgent") and tracker.get_slot("urgent_in_message")):
+            # a new emergency opens its ticket; a repeated one hears its ticket number again
             events += urgent.open_ticket(dispatcher, tracker, facts, urgent.reason_for(tracker, facts))
         try:
             if not evaluation["document"].get("in_force", True):

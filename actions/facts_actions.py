@@ -39,7 +39,7 @@ class ActionExtractFacts(Action):
         if tracker.get_slot("last_asked_field"):
             events.append(SlotSet("last_asked_field", None))  # an expected answer lasts one turn
         if not text:
-            return events + [SlotSet("facts_changed", [])]
+            return events + [SlotSet("facts_changed", []), SlotSet("urgent_in_message", False)]
         try:
             import extraction
 
@@ -51,9 +51,11 @@ class ActionExtractFacts(Action):
         except Exception as exc:  # noqa: BLE001 - a failed extraction must not stop the turn
             logger.error("fact extraction failed for %s: %s: %s", mask(tracker.sender_id),
                          type(exc).__name__, mask(str(exc)))
-            return events + [SlotSet("facts_changed", [])]
+            return events + [SlotSet("facts_changed", []), SlotSet("urgent_in_message", False)]
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-        return events + [SlotSet("facts", new), SlotSet("facts_changed", changed)]
+        said_urgent = bool(found.urgent_reason or found.facts.get("urgent"))
+        return events + [SlotSet("facts", new), SlotSet("facts_changed", changed),
+                         SlotSet("urgent_in_message", said_urgent)]
 
 
 def plan(tracker: Tracker) -> list[str]:

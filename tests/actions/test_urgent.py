@@ -69,9 +69,17 @@ def test_urgent_facts_open_the_ticket_before_the_answer(in_force, domain, fake_t
     assert len(fake_tickets.tickets) == 1
     slots = _apply(slots, events)
     # asking again later does not open a second ticket
+    _, ev = run(ActionExtractFacts(), make_tracker("我能领什么", intent="ask_entitlement", slots=slots), domain)
+    slots = _apply(slots, ev)
     messages, _ = run(ActionAnswerEntitlement(), make_tracker("我能领什么", intent="ask_entitlement",
                                                              slots=slots), domain)
     assert "utter_urgent_ticket" not in responses(messages)
+    assert "utter_urgent_already" not in responses(messages)
+    # saying it again hears the same number, still one ticket
+    _, ev = run(ActionExtractFacts(), make_tracker(text, slots=slots), domain)
+    slots = _apply(slots, ev)
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker(text, slots=slots), domain)
+    assert responses(messages)[0] == "utter_urgent_already"
     assert len(fake_tickets.tickets) == 1
 
 
