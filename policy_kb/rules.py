@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from policy_kb.figures import Figure, Figures
 from policy_kb.logic import Cond, all_of, any_of
+from policy_kb.tables import fact_label
 from policy_kb.predicates import (
     COVID_SUBSIDY_GROUPS, LOW_INCOME_MONITORED, NO_MEANS_TEST, Known, cannot_care_for_self, cannot_return_to_work, has_heavy_rigid_expenses,
     has_quarantined_member, has_severe_disability, has_severe_illness, holds, holds_any, is_covid_patient,
@@ -44,7 +45,8 @@ def decide(cond: Cond, amounts=(), grants=(), amount_missing=(), no_means_test=F
         return Verdict("eligible", cond.reasons, missing, amounts, grants, no_means_test)
     if cond.value is False:
         return Verdict("not_eligible", cond.reasons)
-    return Verdict("need_info", tuple(cond.reasons) + tuple(pending), cond.missing)
+    still = "、".join(fact_label(m) for m in cond.missing)
+    return Verdict("need_info", (*cond.reasons, *pending, f"尚需确认：{still}"), cond.missing)
 
 
 def amount(fig: Figure, label: str, per: str, frequency: str, *, at_least=False, persons=None) -> dict:

@@ -85,3 +85,11 @@ def question_for(field: str) -> str:
     if field.startswith("statuses."):
         return vocab["statuses"][field.split(".", 1)[1]]["question"]
     return vocab["fields"][field].get("question") or f"请提供：{vocab['fields'][field]['label']}"
+
+
+def fact_label(field: str) -> str:
+    """Chinese name of a Facts field or `statuses.<code>` (是否属于低保对象)."""
+    vocab = vocabulary()
+    if field.startswith("statuses."):
+        return f"是否属于{vocab['statuses'][field.split('.', 1)[1]]['label']}"
+    return vocab["fields"][field]["label"]
