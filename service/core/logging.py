@@ -17,7 +17,8 @@ from service.core.privacy import mask_data, mask_text
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+_STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName",
+                                                                  "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,7 +53,8 @@ def configure_logging(level: str = "INFO") -> None:
         root.addHandler(handler)
         # uvicorn's own access log would print raw paths without our request id: ours replaces it.
         logging.getLogger("uvicorn.access").disabled = True
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Rasa call is noise
+        for noisy in ("httpx", "alembic"):  # one line per Rasa call / per migration step
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         # uvicorn set up its own plain-text handlers before calling create_app: route its lines
         # through ours, so every line is JSON and masked.
         for name in ("uvicorn", "uvicorn.error"):
