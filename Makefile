@@ -41,7 +41,9 @@ $(RASA_STAMP): requirements/rasa.txt pyproject.toml
 venv: $(SVC_STAMP)
 rasa-venv: $(RASA_STAMP)
 
-test: $(TEST_TARGETS)
+# Fast suites first, so a broken rule fails in seconds rather than after a Rasa training.
+TEST_ORDER := test-policy test-screening test-service test-wechat test-web test-nlu test-bot test-prod
+test: $(filter $(TEST_ORDER),$(TEST_TARGETS)) $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
 	@echo "all test suites passed"
 
 bench: $(BENCH_TARGETS)
