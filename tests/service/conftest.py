@@ -1,8 +1,10 @@
 """Fixtures for the service tests: a real database (SQLite file, or PostgreSQL in a schema of
 its own), the real app over real HTTP (Starlette's TestClient), fakes for Rasa and notifications.
 
-Each test starts from empty tables: the app commits in its own sessions (and the outbox tests
-need real commits across "restarts"), so rows are deleted after each test instead of rolled back.
+Service-layer tests run inside a transaction rolled back after each test (`tx_session`). HTTP
+tests cannot: the app commits in its own sessions on server threads, and the outbox tests need
+real commits across "restarts" and concurrent requests; there every table is emptied before and
+after each test instead.
 """
 from __future__ import annotations
 
@@ -187,3 +189,35 @@ def open_ticket(client, headers, *, reason=URGENT_TEXT, county="西吉县", conv
     if key:
         h["Idempotency-Key"] = key
     return client.post("/api/v1/tickets", json=body, headers=h)
+
+
+# ---------------------------------------------------------------- rolled back per test
+@pytest.fixture
+def tx_session(database_url):
+    """A Session inside an outer transaction that is rolled back after the test: the code under
+    test may commit (savepoints), nothing stays. For service-layer tests on one connection."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    database = Database(database_url)
+    engine = database.engine
+    if engine.dialect.name == "sqlite":
+        # pysqlite's own transaction handling breaks SAVEPOINT: let SQLAlchemy emit BEGIN.
+        @event.listens_for(engine, "connect")
+        def _no_pysqlite_tx(dbapi_conn, _rec):
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+    conn = engine.connect()
+    outer = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        conn.close()
+        database.dispose()
