@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, *, rasa=None, notifier=None) ->
         try:
             yield
         finally:
+            for module in plugins:  # a plug-in's background threads stop with the app
+                if hasattr(module, "teardown"):
+                    module.teardown(app)
             if app.state.outbox_worker is not None:
                 app.state.outbox_worker.stop()
             app.state.rasa.close()
@@ -130,4 +133,6 @@ def create_app(settings: Settings | None = None, *, rasa=None, notifier=None) ->
     # Outermost first: request id around everything, then the body limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    from service.core.metrics import install_metrics  # Prometheus /metrics (issue 7)
+    install_metrics(app)
     return app
