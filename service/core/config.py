@@ -37,6 +37,17 @@ class Settings(BaseSettings):
         None, validation_alias=env("WECHAT_ENCODING_AES_KEY", "wechat_encoding_aes_key"))
     wechat_app_id: str | None = Field(None, validation_alias=env("WECHAT_APP_ID", "wechat_app_id"))
     wechat_app_secret: SecretStr | None = Field(None, validation_alias=env("WECHAT_APP_SECRET", "wechat_app_secret"))
+    # WeChat channel (service/channels/wechat.py): WeChat waits 5 s for a passive reply; past the
+    # deadline the answer goes out later through the customer-service message API.
+    wechat_reply_deadline_seconds: float = Field(
+        4.5, gt=0, validation_alias=env("WECHAT_REPLY_DEADLINE_SECONDS", "wechat_reply_deadline_seconds"))
+    wechat_timestamp_window_seconds: int = Field(
+        300, ge=1, validation_alias=env("WECHAT_TIMESTAMP_WINDOW_SECONDS", "wechat_timestamp_window_seconds"))
+    wechat_max_body_bytes: int = Field(
+        16 * 1024, ge=1024, validation_alias=env("WECHAT_MAX_BODY_BYTES", "wechat_max_body_bytes"))
+    wechat_workers: int = Field(16, ge=1, validation_alias=env("WECHAT_WORKERS", "wechat_workers"))
+    wechat_api_base_url: str = Field(
+        "https://api.weixin.qq.com", validation_alias=env("WECHAT_API_BASE_URL", "wechat_api_base_url"))
 
     # --- the parts the service talks to ---
     rasa_url: str = Field("http://127.0.0.1:5005", validation_alias=env("HOTLINE_RASA_URL", "rasa_url"))

@@ -34,6 +34,13 @@ def test_bot_opens_a_ticket_with_paperwork_sla_and_history(client, users, db):
     assert row_counts(db)["outbox"] == 1  # the notification was written with the ticket
 
 
+def test_urgent_reason_may_come_in_the_facts(client, users):
+    r = client.post("/api/v1/tickets", headers=users["agent1"], json={
+        "facts": {"county": "隆德", "urgent": True, "urgent_reason": "老人独居，煤没了"}})
+    assert r.status_code == 201 and r.json()["urgent_reason"] == "老人独居，煤没了"
+    assert r.json()["county"] == "隆德县" and r.json()["source"] == "agent"
+
+
 def test_same_conversation_and_reason_is_the_same_ticket(client, users, db):
     first = open_ticket(client, users["bot"]).json()
     again = open_ticket(client, users["bot"], reason="  " + URGENT_TEXT + " ")  # whitespace differs
@@ -196,6 +203,7 @@ def test_roles_and_tokens(client, users, db):
     ({"urgent_reason": "没饭吃", "facts": {"shoe_size": 42}}, "facts.shoe_size"),
     ({"urgent_reason": 12}, "urgent_reason"),
     ({"urgent_reason": ""}, "urgent_reason"),
+    ({"urgent_reason": "   "}, "urgent_reason"),
     ({"county": "西吉县"}, "urgent_reason"),
     ({"urgent_reason": "没饭吃", "priority": "high"}, "priority"),
     ({"urgent_reason": "没饭吃", "source": "fax"}, "source"),

@@ -20,7 +20,8 @@ Source = Literal["wechat", "rest", "copilot", "agent"]
 
 class TicketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    urgent_reason: str = Field(..., min_length=1, max_length=500)
+    urgent_reason: str | None = Field(None, min_length=1, max_length=500,
+                                      description="the caller's words; default: facts.urgent_reason")
     county: str | None = Field(None, description="canonical name or alias; default: facts.county")
     facts: dict[str, Any] = Field(default_factory=dict)
     source: Source | None = Field(None, description="default: rest for the bot, agent otherwise")
@@ -65,10 +66,14 @@ def create_ticket(body: TicketIn, response: Response, db: SessionDep, settings: 
     """Open an urgent ticket (bot, copilot or agent). The same conversation_id + urgent_reason,
     or a repeated Idempotency-Key, returns the ticket already opened (header Idempotent-Replayed)."""
     facts = policy.validate_facts(body.facts, prefix="facts")
+    reason = (body.urgent_reason or facts.get("urgent_reason") or "").strip()
+    if not reason:
+        raise ApiError(422, "缺少必填字段 / missing field 'urgent_reason' (or facts.urgent_reason)",
+                       field="urgent_reason", type_="missing")
     county = policy.resolve_county(body.county) if body.county is not None else facts.get("county")
     source = body.source or ("rest" if me.role == "bot" else "agent")
     ticket, created = tickets.create_ticket(
-        db, actor=me, urgent_reason=body.urgent_reason.strip() or body.urgent_reason, facts=facts,
+        db, actor=me, urgent_reason=reason, facts=facts,
         county=county, source=source, conversation_id=body.conversation_id,
         idempotency_key=idempotency_key or None, sla_minutes=settings.sla_first_action_minutes)
     if not created:
