@@ -138,7 +138,7 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口)(?:有|就|就有|总共|一共|共|人|连我|算上我)*"
-                           rf"(?P<num>{n})(?:个人|个(?!人)|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
+                           rf"(?P<num>{n})(?:个人|个(?!人)|口人|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
         ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30), None),
@@ -238,11 +238,16 @@ def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
     return taken
 
 
-def _negated(text: str, hit: _Hit, clause: tuple[int, int], prev_end: int) -> bool:
+def _negation(text: str, hit: _Hit, clause: tuple[int, int], prev_end: int) -> tuple[int, int] | None:
+    """The span widened over its negation cue (没有参加失业保险, 低保也没有), or None if not negated."""
     gap_start = max(clause[0], prev_end)
-    if _NEG_TAIL.search(text[gap_start:hit.start]):
-        return True
-    return bool(_NEG_AFTER.match(text[hit.end:clause[1]]))
+    m = _NEG_TAIL.search(text, gap_start, hit.start)
+    if m:
+        return m.start(), hit.end
+    m = _NEG_AFTER.match(text[hit.end:clause[1]])
+    if m:
+        return hit.start, hit.end + len(m.group(0).rstrip("的啊呀呢嘞"))
+    return None
 
 
 def _entity(name: str, value: Value, start: int, end: int, text: str) -> dict:
@@ -283,8 +288,10 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     for hit in _candidates(text, clauses):
         rule = hit.rule
         clause = _span_of(clauses, hit.start)
-        negated = rule.neg != "none" and _negated(text, hit, clause, prev_end_in_clause.get(clause, -1))
+        negation = None if rule.neg == "none" else _negation(text, hit, clause, prev_end_in_clause.get(clause, -1))
+        negated = negation is not None
         prev_end_in_clause[clause] = hit.end
+        start, end = negation or (hit.start, hit.end)
         entity, value = rule.entity, hit.value
         if negated:
             if rule.neg == "ignore":
@@ -317,7 +324,7 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
                 urgent_clauses.append(clause)
         else:
             facts[entity] = value
-        out.entities.append(_entity(entity, value, hit.start, hit.end, original))
+        out.entities.append(_entity(entity, value, start, end, original))
         if not negated:
             for extra_entity, extra_value in rule.also:
                 facts[extra_entity] = extra_value

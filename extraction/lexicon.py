@@ -118,7 +118,8 @@ _term("residence", "rural", re_=rf"{_TOKEN_BEFORE}农{_TOKEN_AFTER}", neg="none"
 
 # ---- employment (the rank in core decides between several: startup > graduate > migrant > employed) ----
 _LOST_WORK = (r"失业|没活|没了活|没有活|找不到活|没找到活|没工作|没有工作|没事干|停工|停产|倒闭|辞退|裁员|被裁|干不成|"
-              r"回不去|不要人|没人要|歇业|关门|没了工作|丢了工作|工作丢了|下岗|活停了|干不了|开不了工|没法干")
+              r"回不去|不要人|没人要|歇业|关门|没了工作|丢了工作|工作丢了|下岗|活停了|干不了|开不了工|没法干|无法返岗|返不了岗|"
+              r"不能返岗|复不了工|无法复工|不能复工|无收入|没收入|没有收入|上不了班|没法上班")
 _GRAD_CTX = r"大学|大专|本科|研究生|毕业生|大学生|毕业|专科|高职"
 _term("employment", "unemployed_migrant_worker",
       ["失业农民工", "失业的农民工", "农民工失业", "外出务工失业", "务工失业", "打工失业"],
