@@ -68,9 +68,23 @@ def test_admin_password_creates_admin_at_start(settings, db, fake_rasa):
 
 
 def _cli(db, *args, stdin=None):
+    """The real `hotline` command in a subprocess (slow: used once)."""
     env = {**os.environ, "HOTLINE_DATABASE_URL": db.url}
     return subprocess.run([sys.executable, "-m", "hotline.cli", "user", *args], env=env, input=stdin,
                           capture_output=True, text=True, timeout=60)
+
+
+def _cli_inproc(db, monkeypatch, capsys, *args):
+    """The same entry point in this process: (exit code, stdout, stderr)."""
+    from hotline.cli import main
+
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", db.url)
+    try:
+        code = main(["user", *args])
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def test_hotline_user_add(client, db):
@@ -90,10 +104,20 @@ def test_hotline_user_add(client, db):
     (["add", "x", "--role", "boss", "--password", "pw-long-enough"], "invalid choice"),
     (["add", "x", "--role", "agent", "--password", "short"], "8 characters"),
     (["add", "li", "--role", "agent", "--password", "pw-long-enough"], "already exists"),
+    (["add", "x", "--role", "agent", "--county", "西吉县", "--password", "pw-long-enough"], "only for role county"),
 ])
-def test_hotline_user_add_errors_change_nothing(db, args, needle):
-    assert _cli(db, "add", "li", "--role", "agent", "--password", "pw-long-enough").returncode == 0
+def test_hotline_user_add_errors_change_nothing(db, monkeypatch, capsys, args, needle):
+    code, _, _ = _cli_inproc(db, monkeypatch, capsys, "add", "li", "--role", "agent", "--password", "pw-long-enough")
+    assert code == 0
     before = snapshot(db)
-    r = _cli(db, *args)
-    assert r.returncode != 0 and needle in r.stderr
+    code, _, err = _cli_inproc(db, monkeypatch, capsys, *args)
+    assert code != 0 and needle in err
     assert snapshot(db) == before
+
+
+def test_hotline_user_disable(client, db, monkeypatch, capsys):
+    _cli_inproc(db, monkeypatch, capsys, "add", "zhao", "--role", "agent", "--password", "pw-long-enough")
+    assert login(client, "zhao", "pw-long-enough").status_code == 200
+    assert _cli_inproc(db, monkeypatch, capsys, "disable", "zhao")[0] == 0
+    assert login(client, "zhao", "pw-long-enough").status_code == 401
+    assert _cli_inproc(db, monkeypatch, capsys, "disable", "nobody")[0] == 1
