@@ -55,6 +55,18 @@ def _facts_openapi(schema: dict) -> None:
         components["TicketIn"].setdefault("properties", {})["facts"] = ref
 
 
+def make_notifier(settings: Settings, default):
+    """HOTLINE_NOTIFIER: "log", or "package.module:factory" called with the settings."""
+    if settings.notifier in ("", "log"):
+        return default()
+    import importlib
+
+    module, _, attr = settings.notifier.partition(":")
+    if not attr:
+        raise ValueError(f"HOTLINE_NOTIFIER must be 'log' or 'module:factory', got {settings.notifier!r}")
+    return getattr(importlib.import_module(module), attr)(settings)
+
+
 def create_app(settings: Settings | None = None, *, rasa=None, notifier=None) -> FastAPI:
     """Build the app. `rasa` (a RasaClient) and `notifier` (a Notifier) default to the real
     HTTP client and the log notifier; tests pass fakes."""
@@ -100,7 +112,7 @@ def create_app(settings: Settings | None = None, *, rasa=None, notifier=None) ->
     app.state.rasa = rasa or HttpRasaClient(settings.rasa_url, settings.action_server_url,
                                             timeout=settings.rasa_timeout_seconds,
                                             health_timeout=settings.health_timeout_seconds)
-    app.state.notifier = notifier or LogNotifier()
+    app.state.notifier = notifier or make_notifier(settings, LogNotifier)
     app.state.outbox_worker = OutboxWorker(
         app.state.db, app.state.notifier, max_attempts=settings.outbox_max_attempts,
         backoff_seconds=settings.outbox_backoff_seconds, lease_seconds=settings.outbox_lease_seconds,

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
 
     # --- tickets and outbox ---
     sla_first_action_minutes: int = Field(30, ge=1, validation_alias=env("HOTLINE_SLA_FIRST_ACTION_MINUTES", "sla_first_action_minutes"))
+    # "log" (default) or "package.module:factory" — factory(settings) -> Notifier.
+    notifier: str = Field("log", validation_alias=env("HOTLINE_NOTIFIER", "notifier"))
     outbox_enabled: bool = Field(True, validation_alias=env("HOTLINE_OUTBOX_ENABLED", "outbox_enabled"))
     outbox_poll_seconds: float = Field(2.0, gt=0, validation_alias=env("HOTLINE_OUTBOX_POLL_SECONDS", "outbox_poll_seconds"))
     outbox_max_attempts: int = Field(8, ge=1, validation_alias=env("HOTLINE_OUTBOX_MAX_ATTEMPTS", "outbox_max_attempts"))

@@ -143,3 +143,18 @@ def test_the_apps_worker_thread_drains_in_the_background(settings, db, fake_rasa
         assert c.get("/healthz").json()["parts"]["outbox_worker"]["up"] is True
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT state FROM outbox")).scalar_one() == "sent"
+
+
+def test_notifier_is_chosen_by_setting(settings):
+    from service.main import make_notifier
+    from service.services.outbox import LogNotifier
+
+    assert isinstance(make_notifier(settings, LogNotifier), LogNotifier)
+    s = settings.model_copy(update={"notifier": "tests.service.test_outbox:_factory"})
+    assert isinstance(make_notifier(s, LogNotifier), FakeNotifier)
+    with pytest.raises(ValueError, match="HOTLINE_NOTIFIER"):
+        make_notifier(settings.model_copy(update={"notifier": "nonsense"}), LogNotifier)
+
+
+def _factory(settings):
+    return FakeNotifier()

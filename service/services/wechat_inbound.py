@@ -1,0 +1,296 @@
+"""Answering WeChat pushes: each message once, within the passive-reply deadline or later.
+
+For every authentic message:
+1. claim it: INSERT a `wechat_inbound` row keyed by MsgId (events: sender + CreateTime). A retry
+   of the same message, on any worker, hits the unique key and gets the stored reply (or waits
+   briefly for it, or "success" while the first attempt is still working);
+2. answer it in a worker thread: text goes to the assistant through the service's chat path
+   (`service.services.chat.handle_turn`, channel "wechat", the openid as sender);
+3. race the deadline through the database: the answer is stored with a conditional UPDATE
+   processing → answered; the request, at the deadline, with processing → deferred. Whoever wins
+   decides: a stored passive reply, or "success" now and the answer later from the
+   customer-service outbox (`wechat_deliveries`).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from service.core.config import Settings
+from service.core.db import Database
+from service.core.errors import ApiError
+from service.core.privacy import mask_text
+from service.models.base import utcnow
+from service.models.wechat import WeChatInbound, WeChatMore
+from service.services.chat import FALLBACK_TEXT
+from service.services.wechat_api import WeChatApi
+from service.services.wechat_delivery import DeliveryWorker, enqueue_delivery
+from service.services.wechat_text import MAX_TEXT_BYTES, MORE_HINT, is_more_request, split_text
+
+log = logging.getLogger("service.wechat")
+
+SUCCESS = "success"
+ASK_FOR_TEXT = "目前只能识别文字消息。请用文字告诉我您的情况或问题，例如您所在的县（市、区）、家里几口人、遇到了什么困难。"
+ASK_FOR_TEXT_LOCATION = "已收到您的位置。请用文字告诉我您所在的县（市、区）和遇到的困难，我来帮您查询可以享受的救助政策。"
+EMPTY_TEXT = "请用文字输入您想咨询的问题，例如：我在西吉县，家里断了收入，能申请什么救助？"
+PENDING_TEXT = "您的问题还在查询中，请稍后回复“详细”查看答复。"
+NO_MORE_TEXT = "没有更多内容了。您可以继续提问。"
+# Events that need no answer (menus open pages, periodic location reports, delivery receipts).
+SILENT_EVENTS = {"unsubscribe", "view", "location", "templatesendjobfinish", "masssendjobfinish",
+                 "view_miniprogram"}
+SUBSCRIBE_EVENTS = {"subscribe", "subscribe_scan", "subscribe_scan_product"}
+
+
+@lru_cache(maxsize=1)
+def welcome_text() -> str:
+    """The subscribe greeting; the document's name and number come from policy_kb."""
+    import policy_kb
+
+    doc = policy_kb.document()
+    return (f"您好，欢迎关注！我是困难群众基本生活保障政策智能助手，依据《{doc['title']}》"
+            f"（{doc['number']}），可以根据您家的情况，帮您了解其中{len(policy_kb.measures())}项措施："
+            "您可能符合哪些救助、大概能领多少、到哪里申请。\n\n"
+            "请直接用文字告诉我您的情况，例如：“我住在西吉县，家里四口人，是农村低保户，几个月没有收入了”。\n\n"
+            "如果遇到断粮、无处居住、回不了家等紧急困难，请直接说明，我们会转给当地民政部门尽快处理；"
+            "也可以拨打 12345 政务服务便民热线。")
+
+
+ChatFn = Callable[..., object]  # service.services.chat.handle_turn's signature
+
+
+@dataclass
+class Outcome:
+    """What a message gets: `text` (None: "success"), and what happens to the caller's held-back
+    rest of a long answer: kind 'chat' (replace it), 'more' (it was consumed), 'fixed' (keep)."""
+
+    text: str | None
+    kind: str = "fixed"
+    rest: list[str] | None = None
+
+
+class Replay(ApiError):
+    def __init__(self):
+        super().__init__(403, "签名已被另一条消息使用 / this signature (timestamp, nonce) was already used "
+                         "for another message", type_="replayed_signature")
+
+
+class WeChatChannel:
+    def __init__(self, *, db: Database, rasa, settings: Settings, chat_fn: ChatFn,
+                 api: WeChatApi | None, worker: DeliveryWorker | None, render: Callable):
+        self.db = db
+        self.rasa = rasa
+        self.settings = settings
+        self.chat_fn = chat_fn
+        self.api = api
+        self.worker = worker
+        self.render = render  # (Inbound, text) -> passive reply XML
+        self.deadline = settings.wechat_reply_deadline_seconds
+        self.executor = ThreadPoolExecutor(settings.wechat_workers, thread_name_prefix="wechat")
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=False)
+
+    # --- 1. claim ---------------------------------------------------------------------------
+    def claim(self, msg, *, sig_timestamp: int, nonce: str) -> WeChatInbound | None:
+        """None: this request owns the message. Otherwise the row of the earlier attempt."""
+        with self.db.sessionmaker() as s:
+            s.add(WeChatInbound(dedupe_key=msg.dedupe_key, openid=msg.openid, account=msg.account,
+                                msg_type=msg.msg_type if not msg.event else f"event:{msg.event}"[:32],
+                                sig_timestamp=sig_timestamp, nonce=nonce[:64], state="processing",
+                                claimed_at=utcnow()))
+            try:
+                s.commit()
+                return None
+            except IntegrityError:
+                s.rollback()
+        with self.db.sessionmaker() as s:
+            used = s.scalar(select(WeChatInbound).where(WeChatInbound.sig_timestamp == sig_timestamp,
+                                                        WeChatInbound.nonce == nonce[:64]))
+            if used is not None and used.dedupe_key != msg.dedupe_key:
+                log.warning("wechat signature replayed with another message",
+                            extra={"event": "wechat.replay", "openid_ref": msg.openid_ref})
+                raise Replay()
+            row = s.scalar(select(WeChatInbound).where(WeChatInbound.dedupe_key == msg.dedupe_key))
+            if row is None:  # cannot happen: one of the two unique keys collided
+                raise RuntimeError("wechat claim collided with no row")
+            return row
+
+    def _stored(self, key: str) -> WeChatInbound | None:
+        with self.db.sessionmaker() as s:
+            return s.scalar(select(WeChatInbound).where(WeChatInbound.dedupe_key == key))
+
+    async def _await_stored(self, msg, row: WeChatInbound, deadline: float) -> str:
+        """A retry: the stored reply; while the first attempt works, wait for it until the deadline."""
+        while row.state == "processing":
+            if time.monotonic() + 0.05 >= deadline:
+                log.info("wechat retry while still processing: success",
+                         extra={"event": "wechat.retry_pending", "openid_ref": msg.openid_ref})
+                return SUCCESS
+            await asyncio.sleep(0.05)
+            row = await run_in_threadpool(self._stored, msg.dedupe_key)
+        log.info("wechat retry answered from the stored reply",
+                 extra={"event": "wechat.retry", "openid_ref": msg.openid_ref, "state": row.state})
+        return row.reply_xml or SUCCESS
+
+    # --- 2. answer ----------------------------------------------------------------------------
+    def _more_parts(self, openid: str) -> list[str]:
+        with self.db.sessionmaker() as s:
+            row = s.get(WeChatMore, openid)
+            return list(row.parts) if row is not None else []
+
+    def _ask_assistant(self, msg, text: str) -> str:
+        text = text[: self.settings.max_text_chars]
+        try:
+            with self.db.sessionmaker() as session:
+                result = self.chat_fn(session, self.rasa, sender=msg.openid, message=text,
+                                      channel="wechat", default_as_of=self.settings.as_of,
+                                      sla_minutes=self.settings.sla_first_action_minutes)
+        except Exception:  # noqa: BLE001 - the caller still gets an answer
+            log.exception("wechat chat turn failed", extra={"event": "wechat.chat_error",
+                                                            "openid_ref": msg.openid_ref})
+            return FALLBACK_TEXT
+        pieces = []
+        for m in result.messages:
+            if m.get("text"):
+                pieces.append(str(m["text"]).strip())
+            titles = [str(b.get("title")) for b in (m.get("buttons") or []) if b.get("title")]
+            if titles:
+                pieces.append("您可以回复：" + " / ".join(titles))
+        return "\n\n".join(p for p in pieces if p) or FALLBACK_TEXT
+
+    def compute(self, msg) -> Outcome:
+        if msg.msg_type == "event":
+            if msg.event in SUBSCRIBE_EVENTS:
+                return Outcome(welcome_text())
+            return Outcome(None)  # unsubscribe, menus, receipts: nothing to say
+        text = (msg.content or "").strip()
+        if msg.msg_type == "text" or (msg.msg_type == "voice" and text):
+            if not text:
+                return Outcome(EMPTY_TEXT)
+            if is_more_request(text) and self._more_parts(msg.openid):
+                return Outcome(None, kind="more")
+            return Outcome(self._ask_assistant(msg, text), kind="chat")
+        if msg.msg_type == "location":
+            return Outcome(ASK_FOR_TEXT_LOCATION)
+        return Outcome(ASK_FOR_TEXT)  # voice without recognition, image, video, link, file…
+
+    # --- 3. store, or hand to the outbox ----------------------------------------------------
+    def _passive(self, session: Session, msg, out: Outcome) -> tuple[str | None, list[str] | None]:
+        """(passive text or None for "success", the caller's new held-back rest or None to keep)."""
+        if out.kind == "more":
+            row = session.get(WeChatMore, msg.openid)
+            parts = list(row.parts) if row is not None else []
+            if not parts:
+                return NO_MORE_TEXT, []
+            head, rest = parts[0], parts[1:]
+            return head + (MORE_HINT if rest else ""), rest
+        if out.text is None:
+            return None, ([] if msg.event == "unsubscribe" else None)
+        parts = split_text(out.text, MAX_TEXT_BYTES, hint=MORE_HINT)
+        head = (parts[0] + MORE_HINT) if len(parts) > 1 else (parts[0] if parts else "")
+        return head, (parts[1:] if out.kind == "chat" else None)
+
+    @staticmethod
+    def _keep_rest(session: Session, openid: str, rest: list[str] | None) -> None:
+        if rest is None:
+            return
+        if rest:
+            row = session.get(WeChatMore, openid)
+            if row is None:
+                session.add(WeChatMore(openid=openid, parts=rest, updated_at=utcnow()))
+            else:
+                row.parts, row.updated_at = rest, utcnow()
+        else:
+            session.execute(delete(WeChatMore).where(WeChatMore.openid == openid))
+
+    def answer(self, msg) -> str | None:
+        """Work out the reply and store it. Returns the passive reply, or None when the request
+        already gave up at the deadline (the answer then went to the outbox)."""
+        started = time.monotonic()
+        out = self.compute(msg)
+        with self.db.session() as s:
+            head, rest = self._passive(s, msg, out)
+            reply = SUCCESS if head is None else self.render(msg, head)
+            won = s.execute(update(WeChatInbound)
+                            .where(WeChatInbound.dedupe_key == msg.dedupe_key,
+                                   WeChatInbound.state == "processing")
+                            .values(state="answered", reply_xml=reply, answered_at=utcnow())).rowcount
+            if won:
+                self._keep_rest(s, msg.openid, rest)
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        if won:
+            log.info("wechat message answered", extra={
+                "event": "wechat.answered", "openid_ref": msg.openid_ref, "msg_type": msg.msg_type,
+                "ms": elapsed, "text": mask_text((msg.content or "")[:200])})
+            return reply
+        self._late(msg, out, elapsed)
+        return None
+
+    def _late(self, msg, out: Outcome, elapsed: float) -> None:
+        """The request replied without the answer: deliver it by the customer-service API, or
+        keep it for "详细" when the account has no API credentials."""
+        with self.db.session() as s:
+            if out.kind == "more":
+                head, rest = self._passive(s, msg, out)
+                full = head or ""
+                self._keep_rest(s, msg.openid, rest)
+            else:
+                full = out.text
+            if not full:
+                return
+            if self.api is not None:
+                # The full answer: customer-service messages are cut to 2048 bytes each.
+                enqueue_delivery(s, dedupe_key=msg.dedupe_key, openid=msg.openid,
+                                 text=full.replace(MORE_HINT, ""))
+            else:
+                self._keep_rest(s, msg.openid, split_text(full, MAX_TEXT_BYTES, hint=MORE_HINT))
+        log.info("wechat answer missed the deadline: sent later", extra={
+            "event": "wechat.deferred_answer", "openid_ref": msg.openid_ref, "ms": elapsed,
+            "via": "custom_send" if self.api is not None else "more"})
+        if self.worker is not None:
+            self.worker.wake()
+
+    def defer(self, msg) -> str | None:
+        """At the deadline: mark the message deferred and return its reply, or None when the
+        answer was stored a moment before (then that reply stands)."""
+        reply = SUCCESS if self.api is not None else self.render(msg, PENDING_TEXT)
+        with self.db.session() as s:
+            won = s.execute(update(WeChatInbound)
+                            .where(WeChatInbound.dedupe_key == msg.dedupe_key,
+                                   WeChatInbound.state == "processing")
+                            .values(state="deferred", reply_xml=reply, answered_at=utcnow())).rowcount
+        return reply if won else None
+
+    # --- the request ----------------------------------------------------------------------------
+    async def handle(self, msg, *, sig_timestamp: int, nonce: str, started: float) -> str:
+        """The plaintext reply for one authentic push (passive XML or "success")."""
+        deadline = started + self.deadline
+        earlier = await run_in_threadpool(self.claim, msg, sig_timestamp=sig_timestamp, nonce=nonce)
+        if earlier is not None:
+            return await self._await_stored(msg, earlier, deadline)
+        job = asyncio.wrap_future(self.executor.submit(self.answer, msg))
+        try:
+            try:
+                reply = await asyncio.wait_for(asyncio.shield(job), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                stored = await run_in_threadpool(self.defer, msg)
+                if stored is not None:
+                    log.info("wechat deadline: replied now, answer follows", extra={
+                        "event": "wechat.deadline", "openid_ref": msg.openid_ref})
+                    return stored
+                reply = await job  # the answer was stored just before the deadline
+        except Exception:  # noqa: BLE001 - storing failed; answer anyway, a retry will wait
+            log.exception("wechat answer failed", extra={"event": "wechat.error",
+                                                          "openid_ref": msg.openid_ref})
+            return self.render(msg, FALLBACK_TEXT)
+        return reply if reply is not None else SUCCESS
