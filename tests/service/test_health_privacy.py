@@ -93,3 +93,17 @@ def test_nothing_personal_in_urls(app):
 
     params = {p.name for r in app.routes if isinstance(r, APIRoute) for p in r.dependant.query_params}
     assert params <= {"status", "county", "overdue", "conversation_id", "limit", "offset"}
+
+
+def test_a_fresh_database_is_migrated_at_start(settings, fake_rasa, tmp_path):
+    from pydantic import SecretStr
+    from sqlalchemy import create_engine, inspect
+
+    url = f"sqlite:///{tmp_path / 'fresh' / 'h.db'}"
+    s = settings.model_copy(update={"database_url": url, "run_migrations": True,
+                                    "admin_password": SecretStr("first-admin-pw")})
+    with TestClient(create_app(s, rasa=fake_rasa)) as c:
+        assert c.get("/healthz").json()["parts"]["database"]["up"] is True
+        assert c.post("/api/v1/auth/token", data={"username": "admin", "password": "first-admin-pw"}).status_code == 200
+    tables = set(inspect(create_engine(url)).get_table_names())
+    assert {"tickets", "ticket_events", "outbox", "users", "conversations", "alembic_version"} <= tables
