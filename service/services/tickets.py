@@ -61,15 +61,18 @@ def _notify(session: Session, ticket: Ticket, topic: str, key: str) -> None:
         "sla_due_at": ticket.sla_due_at.isoformat(), "source": ticket.source})
 
 
+def _idempotency_conflict() -> ApiError:
+    return ApiError(409, "Idempotency-Key 已用于另一个请求 / Idempotency-Key already used for a "
+                    "different request", field="Idempotency-Key", type_="idempotency_conflict")
+
+
 def _find_existing(session: Session, *, idempotency_key: str | None, conversation_id: str | None,
                    rhash: str) -> Ticket | None:
     if idempotency_key:
         t = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
         if t is not None:
             if t.reason_hash != rhash or t.conversation_id != conversation_id:
-                raise ApiError(409, "Idempotency-Key 已用于另一个工单 / Idempotency-Key already used "
-                               f"for a different ticket ({t.id})", field="Idempotency-Key",
-                               type_="idempotency_conflict")
+                raise _idempotency_conflict()
             return t
     if conversation_id:
         return session.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id,
@@ -86,6 +89,8 @@ def create_ticket(session: Session, *, actor: Principal, urgent_reason: str, fac
     existing = _find_existing(session, idempotency_key=idempotency_key,
                               conversation_id=conversation_id, rhash=rhash)
     if existing is not None:
+        if actor.role == "county" and not actor.can_see_county(existing.county):
+            raise _idempotency_conflict()  # say nothing about another county's ticket
         return existing, False
     if actor.role == "county" and county != actor.county:
         # A county officer opens tickets for their own county only.

@@ -253,3 +253,11 @@ def test_history_is_append_only(client, users, db):
         with pytest.raises(RuntimeError, match="append-only"):
             s.delete(s.query(TicketEvent).filter_by(ticket_id=tid).first())
             s.commit()
+
+
+def test_a_replay_never_reveals_another_countys_ticket(client, users, db):
+    open_ticket(client, users["bot"], county="原州区", conversation_id="yz-1", key="yz-key")
+    r = open_ticket(client, users["xiji"], county="西吉县", conversation_id="other", key="yz-key")
+    assert r.status_code == 409 and "原州" not in r.text
+    r = open_ticket(client, users["xiji"], county="原州区", conversation_id="yz-1")
+    assert r.status_code == 409 and "原州" not in r.text and row_counts(db)["tickets"] == 1
