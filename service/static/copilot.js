@@ -371,7 +371,9 @@
   // ------------------------------------------------------------- urgent ticket
   function openTicket() {
     var facts = current ? applyOverrides(current.facts) : applyOverrides({});
-    var reason = (facts.urgent_reason || notes.value || "").trim().slice(0, 500) || "坐席判断需立即救助";
+    // The agent's notes are the ticket's excerpt for the county (the caller's words in full);
+    // the extracted reason stays in facts.urgent_reason.
+    var reason = (notes.value.trim() || facts.urgent_reason || "").slice(0, 500) || "坐席判断需立即救助";
     facts.urgent = true;
     if (!facts.urgent_reason) facts.urgent_reason = reason;
     ticketBtn.disabled = true;
