@@ -31,11 +31,13 @@ log = logging.getLogger("service.wechat.delivery")
 ABANDONED_TEXT = "抱歉，您刚才发送的消息没有处理完成，请再发送一次。"
 
 
-def enqueue_delivery(session: Session, *, dedupe_key: str, openid: str, text: str) -> WeChatDelivery:
+def enqueue_delivery(session: Session, *, dedupe_key: str, openid: str, text: str,
+                     now: datetime | None = None) -> WeChatDelivery:
     """Add the answer to the caller's transaction, cut into customer-service-sized parts."""
+    now = now or utcnow()
     row = WeChatDelivery(dedupe_key=dedupe_key, openid=openid, parts=split_text(text),
-                         parts_sent=0, state="pending", attempts=0, created_at=utcnow(),
-                         next_attempt_at=utcnow())
+                         parts_sent=0, state="pending", attempts=0, created_at=now,
+                         next_attempt_at=now)
     session.add(row)
     return row
 
@@ -131,7 +133,7 @@ class DeliveryWorker:
                                     .values(state="abandoned", reply_xml="success", answered_at=now))
                     if res.rowcount == 1:
                         enqueue_delivery(s, dedupe_key=f"abandoned:{msg.dedupe_key}", openid=msg.openid,
-                                         text=ABANDONED_TEXT)
+                                         text=ABANDONED_TEXT, now=now)
                         count += 1
             except IntegrityError:
                 pass

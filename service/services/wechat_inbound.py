@@ -29,7 +29,6 @@ from starlette.concurrency import run_in_threadpool
 from service.core.config import Settings
 from service.core.db import Database
 from service.core.errors import ApiError
-from service.core.privacy import mask_text
 from service.models.base import utcnow
 from service.models.wechat import WeChatInbound, WeChatMore
 from service.services.chat import FALLBACK_TEXT
@@ -231,7 +230,7 @@ class WeChatChannel:
         if won:
             log.info("wechat message answered", extra={
                 "event": "wechat.answered", "openid_ref": msg.openid_ref, "msg_type": msg.msg_type,
-                "ms": elapsed, "text": mask_text((msg.content or "")[:200])})
+                "ms": elapsed, "chars": len(msg.content or "")})  # never the words: names are not maskable
             return reply
         self._late(msg, out, elapsed)
         return None
