@@ -117,3 +117,13 @@ def test_copilot_bad_input(client, users, body, field):
     r = client.post("/api/v1/copilot/analyze", headers=users["agent1"], json=body)
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
+
+
+def test_chunked_bodies_cannot_slip_past_the_limit(client):
+    def chunks():
+        for _ in range(40):
+            yield b" " * 1024  # 40 KiB of whitespace, no Content-Length
+        yield b"{}"
+
+    r = client.post("/api/v1/policy/evaluate", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
