@@ -98,18 +98,22 @@ class OutboxWorker:
 
     # --- one pass ---------------------------------------------------------------------------
     def _claim(self, now: datetime) -> list[OutboxMessage]:
+        """Lease due messages. The lease is a compare-and-set per row, so two workers (two
+        service processes) never hold the same message at once, on SQLite as on PostgreSQL."""
+        free = (OutboxMessage.state == "pending") & (OutboxMessage.next_attempt_at <= now) & (
+            OutboxMessage.locked_until.is_(None) | (OutboxMessage.locked_until < now))
         with self.db.session() as s:
-            q = (select(OutboxMessage)
-                 .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
-                        (OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until < now))
-                 .order_by(OutboxMessage.id).limit(self.batch))
+            q = select(OutboxMessage.id).where(free).order_by(OutboxMessage.id).limit(self.batch)
             if s.bind.dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            msgs = list(s.scalars(q))
-            for m in msgs:
-                m.locked_until = now + self.lease
-                m.locked_by = self.worker_id
-            return msgs
+            ids = list(s.scalars(q))
+            if not ids:
+                return []
+            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), free)
+                      .values(locked_until=now + self.lease, locked_by=self.worker_id))
+            return list(s.scalars(select(OutboxMessage).where(
+                OutboxMessage.id.in_(ids), OutboxMessage.locked_by == self.worker_id)
+                .order_by(OutboxMessage.id)))
 
     def _backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.backoff * (2 ** (attempts - 1)), 600))

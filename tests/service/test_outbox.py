@@ -158,3 +158,13 @@ def test_notifier_is_chosen_by_setting(settings):
 
 def _factory(settings):
     return FakeNotifier()
+
+
+def test_two_workers_never_lease_the_same_message(client, users, db, notifier):
+    for i in range(5):
+        open_ticket(client, users["bot"], conversation_id=f"two-{i}")
+    a, b = OutboxWorker(db, notifier), OutboxWorker(db, notifier)
+    now = utcnow()
+    first, second = a._claim(now), b._claim(now)
+    assert len(first) == 5 and second == []
+    assert b._claim(now + timedelta(seconds=61)) != []  # after a's lease ran out
