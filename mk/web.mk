@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 chromium:
 	@test -x $(CHROMIUM) || { \
 	  echo "chromium: installing Debian's chromium package"; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	@test -x $(CHROMIUM)
 
 # Live uvicorn on a temporary SQLite database; screenshots go to test-artifacts/web/.
