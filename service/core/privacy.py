@@ -1,4 +1,5 @@
-"""Masking of personal data (ID numbers, mobile numbers) — the one helper used everywhere.
+"""Masking of personal data (ID numbers, mobile numbers, names after a cue such as 我叫) — the
+one helper used everywhere.
 
 Logs, ticket lists and conversation views show masked text; only a ticket's detail, to those
 allowed to see that ticket, shows it in full.
@@ -16,6 +17,16 @@ ID_NUMBER = re.compile(rf"(?<![{_D}])[{_D}]{{17}}[{_D}Xx×Ｘｘ](?![{_D}A-Za-z]
 MOBILE = re.compile(
     rf"(?<![{_D}])(?:(?:\+|＋)?(?:86|８６)[\s-]?)?[1１][3-9３-９][{_D}][\s-]?[{_D}]{{4}}[\s-]?[{_D}]{{4}}(?![{_D}])"
 )
+
+
+# A name the caller states ("我叫王小明", "姓名：李娟"): the 2-3 characters after the cue.
+# A heuristic: names said without a cue are not found.
+NAME_CUE = re.compile(r"(我叫|我名叫|名叫|名字叫|名字是|姓名[是为:：\s]*|联系人[是:：\s]*)([\u4e00-\u9fa5]{2,3})")
+
+
+def _mask_name(m: re.Match) -> str:
+    name = m.group(2)
+    return m.group(1) + name[0] + "*" * (len(name) - 1)
 
 
 def _mask_id(m: re.Match) -> str:
@@ -37,11 +48,11 @@ def mask_text(text: str | None) -> str | None:
     if not text:
         return text
     # IDs first: an ID number contains digit runs that could look like a mobile number.
-    return MOBILE.sub(_mask_mobile, ID_NUMBER.sub(_mask_id, text))
+    return NAME_CUE.sub(_mask_name, MOBILE.sub(_mask_mobile, ID_NUMBER.sub(_mask_id, text)))
 
 
 def contains_personal(text: str | None) -> bool:
-    return bool(text) and bool(ID_NUMBER.search(text) or MOBILE.search(text))
+    return bool(text) and bool(ID_NUMBER.search(text) or MOBILE.search(text) or NAME_CUE.search(text))
 
 
 def mask_data(value: Any) -> Any:

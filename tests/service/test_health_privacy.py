@@ -107,3 +107,9 @@ def test_a_fresh_database_is_migrated_at_start(settings, fake_rasa, tmp_path):
         assert c.post("/api/v1/auth/token", data={"username": "admin", "password": "first-admin-pw"}).status_code == 200
     tables = set(inspect(create_engine(url)).get_table_names())
     assert {"tickets", "ticket_events", "outbox", "users", "conversations", "alembic_version"} <= tables
+
+
+def test_names_after_a_cue_are_masked():
+    assert mask_text("我叫王小明，住西吉") == "我叫王**，住西吉"
+    assert mask_text("姓名：李娟") == "姓名：李*"
+    assert mask_text("我是低保户，家里4口人") == "我是低保户，家里4口人"
