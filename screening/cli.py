@@ -161,7 +161,8 @@ def _screen(args, as_of: date) -> int:
 def _report(outcome, out: Path) -> None:
     rate = outcome.rows_read / outcome.seconds if outcome.seconds else 0
     lines = [
-        f"筛查完成 screened {outcome.households:,} households in {outcome.seconds:.1f}s ({rate:,.0f}/s)",
+        f"筛查完成 screened {outcome.households:,} households in {outcome.seconds:.1f}s ({rate:,.0f}/s; "
+        f"CPU {outcome.parent_cpu_seconds:.1f}s main + {outcome.workers_cpu_seconds:.1f}s workers)",
         f"有误跳过 bad rows skipped: {outcome.bad_rows:,}" + (f" → {outcome.outputs['errors']}" if outcome.bad_rows else ""),
     ]
     if outcome.receiving_problems:

@@ -140,28 +140,88 @@ def converter(type_name: str):
     return _CONVERTERS.get(type_name, _text)
 
 
+# Fast paths for whole columns of the common cells; anything else goes cell by cell through
+# the converters above, so the result is the same either way.
+_BOOL_CELLS = {"true": True, "false": False, "TRUE": True, "FALSE": False, "True": True, "False": False,
+               "1": True, "0": False, "是": True, "否": False, True: True, False: False}
+_SLOW = object()
+_INF = (float("inf"), float("-inf"))
+
+
+def _fast_integer(v):
+    return int(v) if v.isdigit() else _SLOW
+
+
+def _fast_number(v):
+    if v.isdigit():
+        return int(v)
+    try:
+        x = float(v)
+    except ValueError:
+        return _SLOW
+    return x if x == x and x not in _INF and "_" not in v else _SLOW
+
+
 class RowReader:
-    """Turns the columns of one batch (as Python lists) into Facts dicts, row by row."""
+    """Turns the columns of one batch (as Python lists) into Facts dicts.
+
+    Columns are converted whole (fast for the usual cells) and then zipped into one dict per
+    row; an unreadable cell makes that row a CellError naming its first bad field.
+    """
 
     def __init__(self, column_names: list[str]):
         types = fact_types()
-        self.fields = [(name, converter(types[name])) for name in column_names if name in types]
+        self.fields = [(name, types[name]) for name in column_names if name in types]
         self.ignored = [name for name in column_names if name not in types and name != ID_COLUMN]
 
+    def _column(self, name: str, kind: str, values: list, errors: dict) -> list:
+        if kind == "boolean":
+            get = _BOOL_CELLS.get
+            out = [get(v, _SLOW) if v is not None else None for v in values]
+        elif kind == "integer":
+            out = [(_fast_integer(v) if type(v) is str else v if type(v) is int else _SLOW)
+                   if v is not None else None for v in values]
+        elif kind == "number":
+            out = [(_fast_number(v) if type(v) is str else v if type(v) is int else _SLOW)
+                   if v is not None else None for v in values]
+        elif kind in ("county", "city", "enum", "string"):
+            out = [(v.strip() or None if type(v) is str else _SLOW) if v is not None else None for v in values]
+        else:
+            out = [_SLOW if v is not None else None for v in values]
+        convert = converter(kind)
+        for i, v in enumerate(out):
+            if v is _SLOW:
+                try:
+                    v = convert(values[i])
+                except ValueError as exc:
+                    if i not in errors:
+                        errors[i] = CellError(name, str(exc))
+                    v = None
+                out[i] = None if v is _UNKNOWN else v
+        return out
+
+    def convert(self, columns: dict[str, list], rows: int) -> tuple[list, dict]:
+        """Facts dicts for `rows` rows (None where a row has a bad cell) and {row: CellError}."""
+        errors: dict = {}
+        names, cols = [], []
+        for name, kind in self.fields:
+            values = columns[name]
+            cols.append(self._column(name, kind, values, errors))
+            names.append(name)
+        if not cols:
+            return [{} for _ in range(rows)], errors
+        facts = [{n: v for n, v in zip(names, vals) if v is not None} for vals in zip(*cols)]
+        for i in errors:
+            facts[i] = None
+        return facts, errors
+
     def facts(self, columns: dict[str, list], i: int) -> dict:
-        """The Facts of row `i`; raises CellError naming the field of an unreadable cell."""
-        facts = {}
-        for name, convert in self.fields:
-            value = columns[name][i]
-            if value is None:
-                continue
-            try:
-                value = convert(value)
-            except ValueError as exc:
-                raise CellError(name, str(exc)) from None
-            if value is not _UNKNOWN:
-                facts[name] = value
-        return facts
+        """The Facts of row `i` alone; raises CellError naming the field of an unreadable cell."""
+        one = {name: [columns[name][i]] for name, _ in self.fields}
+        facts, errors = self.convert(one, 1)
+        if errors:
+            raise errors[0]
+        return facts[0]
 
 
 def to_cell(name: str, value):

@@ -104,49 +104,6 @@ def _joined(items):
     return ";".join(map(str, items)) if items else None
 
 
-def household_row(ev: dict) -> dict:
-    """The output columns (except id/county/city) that one evaluation gives.
-
-    Money: `m{id}_total` and `total_yuan` add up the household totals of one-off payments
-    (`frequency` once) of eligible measures, exactly as policy_kb states them. Recurring
-    standards (the dibao or orphan standard a household is assessed against) are shown in
-    `m{id}_amount` only: they are not a sum the household is owed. A total policy_kb cannot
-    state (household size unknown) leaves `total_yuan` empty and `total_complete` false:
-    unknown is not zero.
-    """
-    eligible, need_info, missing = [], [], []
-    total, at_least, complete = 0, False, True
-    row: dict = {}
-    for m in ev["measures"]:
-        mid, status = m["id"], m["status"]
-        if status == "eligible":
-            eligible.append(mid)
-            amounts = m.get("amounts")
-            if amounts:
-                row[f"m{mid}_amount"] = "；".join(render_amount(a) for a in amounts)
-                once = [a for a in amounts if a.get("frequency") == "once"]
-                if once:
-                    totals = [a.get("total") for a in once]
-                    if None in totals:
-                        complete = False
-                    else:
-                        row[f"m{mid}_total"] = float(sum(totals))
-                        total += sum(totals)
-                    at_least = at_least or any(a.get("at_least") for a in once)
-        elif status == "need_info":
-            need_info.append(mid)
-            missing.append(f"{mid}=" + ",".join(m.get("missing") or ()))
-    row.update(
-        as_of=ev["as_of"], in_force=ev["document"]["in_force"], urgent=bool(ev.get("urgent")),
-        eligible=_joined(eligible), eligible_count=len(eligible),
-        total_yuan=float(total) if complete else None, total_at_least=at_least, total_complete=complete,
-        need_info=_joined(need_info), missing=_joined(missing), ask_next=_joined(ev.get("ask_next")),
-    )
-    row["_eligible"] = eligible
-    row["_known_total"] = total
-    return row
-
-
 # ---------------------------------------------------------------------------------------------
 # The worker side
 
@@ -191,33 +148,52 @@ def _exit_with_parent() -> None:
 
 
 def screen_batch(task) -> BatchResult:
+    """Evaluates one batch of register rows; returns the output rows in input order.
+
+    Money: `m{id}_total` and `total_yuan` add up the household totals of one-off payments
+    (`frequency` once) of eligible measures, exactly as policy_kb states them. Recurring
+    standards (the dibao or orphan standard a household is assessed against) are shown in
+    `m{id}_amount` only: they are not a sum the household is owed. A total policy_kb cannot
+    state (household size unknown) leaves `total_yuan` empty and `total_complete` false:
+    unknown is not zero.
+    """
     seq, start, batch = task
     cfg = _CONFIG
     layout: Layout = cfg["layout"]
     as_of: date = cfg["as_of"]
     receiving: dict | None = cfg.get("receiving")
     measure_ids = layout.measure_ids
+    n = batch.num_rows
     names = batch.schema.names
     columns = {name: batch.column(i).to_pylist() for i, name in enumerate(names)}
-    reader = RowReader(names)
+    facts_list, cell_errors = RowReader(names).convert(columns, n)
     ids = columns[ID_COLUMN]
-    out = {name: [] for name in layout.schema().names}
-    out_names = [n for n in out if n not in (ID_COLUMN, "county", "city")]
+
+    # Dense columns grow row by row; the per-measure ones are mostly empty, so they are
+    # preallocated and only the eligible measures' cells are set.
+    o_id, o_county, o_city, o_as_of, o_in_force, o_urgent = [], [], [], [], [], []
+    o_eligible, o_count, o_total, o_at_least, o_complete = [], [], [], [], []
+    o_need, o_missing, o_ask, o_gap = [], [], [], []
+    amount_col = {mid: [None] * n for mid in measure_ids}
+    total_col = {mid: [None] * n for mid in measure_ids}
     bad, counts, matched = [], {}, []
     gaps = {"county": [], ID_COLUMN: [], "measure": [], "title": [], "total_yuan": []} if receiving is not None else None
     n_measures = len(measure_ids)
     index_of = {mid: k for k, mid in enumerate(measure_ids)}
     evaluate, InvalidFacts = policy_kb.evaluate, policy_kb.InvalidFacts
     resolve_county, resolve_city = policy_kb.resolve_county, policy_kb.resolve_city
+    k = 0  # output row
 
-    for i in range(batch.num_rows):
+    for i in range(n):
         hid = ids[i]
         if hid is not None:
             hid = str(hid).strip() or None
+        facts = facts_list[i]
         try:
-            facts = reader.facts(columns, i)
+            if facts is None:
+                raise cell_errors[i]
             if hid is None:
-                if not facts and all(columns[n][i] is None for n in names):
+                if not facts and all(columns[c][i] is None for c in names):
                     continue  # a blank line is not a household
                 raise CellError(ID_COLUMN, "缺少户编号 household_id is empty")
             ev = evaluate(facts, today=as_of)
@@ -227,29 +203,49 @@ def screen_batch(task) -> BatchResult:
         except Exception as exc:  # noqa: BLE001 - one household's failure must not stop the run
             bad.append((start + i, hid, None, f"内部错误 internal error: {type(exc).__name__}: {exc}"))
             continue
+
+        eligible, need_info, missing = [], [], []
+        total, at_least, complete = 0, False, True
+        for m in ev["measures"]:
+            status = m["status"]
+            if status == "eligible":
+                mid = m["id"]
+                eligible.append(mid)
+                amounts = m["amounts"]
+                if amounts:
+                    amount_col[mid][k] = "；".join([render_amount(a) for a in amounts])
+                    once = [a for a in amounts if a["frequency"] == "once"]
+                    if once:
+                        totals = [a["total"] for a in once]
+                        if None in totals:
+                            complete = False
+                        else:
+                            total_col[mid][k] = float(sum(totals))
+                            total += sum(totals)
+                        if not at_least:
+                            at_least = any(a["at_least"] for a in once)
+            elif status == "need_info":
+                need_info.append(m["id"])
+                missing.append(f"{m['id']}=" + ",".join(m["missing"]))
+        urgent = bool(ev["urgent"])
+
         county = resolve_county(facts["county"]) if "county" in facts else None
         county_name = county.name if county else None
         city = county.city if county else (resolve_city(facts["city"]) if "city" in facts else None)
-        row = household_row(ev)
-        out[ID_COLUMN].append(hid)
-        out["county"].append(county_name)
-        out["city"].append(city)
-        eligible = row.pop("_eligible")
-        known_total = row.pop("_known_total")
-        if receiving is not None:
-            got = receiving.get(hid)
-            if got is not None:
-                matched.append(hid)
-            gap = [mid for mid in eligible if not got or mid not in got]
-            row["not_receiving"] = _joined(gap)
-            for mid in gap:
-                gaps["county"].append(county_name)
-                gaps[ID_COLUMN].append(hid)
-                gaps["measure"].append(mid)
-                gaps["title"].append(layout.titles[mid])
-                gaps["total_yuan"].append(row.get(f"m{mid}_total"))
-        for name in out_names:
-            out[name].append(row.get(name))
+        o_id.append(hid)
+        o_county.append(county_name)
+        o_city.append(city)
+        o_as_of.append(ev["as_of"])
+        o_in_force.append(ev["document"]["in_force"])
+        o_urgent.append(urgent)
+        o_eligible.append(_joined(eligible))
+        o_count.append(len(eligible))
+        o_total.append(float(total) if complete else None)
+        o_at_least.append(at_least)
+        o_complete.append(complete)
+        o_need.append(_joined(need_info))
+        o_missing.append(";".join(missing) if missing else None)
+        o_ask.append(_joined(ev["ask_next"]))
 
         key = county_name or UNKNOWN_COUNTY
         c = counts.get(key)
@@ -258,23 +254,46 @@ def screen_batch(task) -> BatchResult:
         c[1] += 1
         if eligible:
             c[2] += 1
-        if row["need_info"]:
+            per_measure = c[7]
+            for mid in eligible:
+                per_measure[index_of[mid]] += 1
+        if need_info:
             c[3] += 1
-        if row["urgent"]:
+        if urgent:
             c[4] += 1
-        c[5] += known_total
-        if not row["total_complete"]:
+        c[5] += total
+        if not complete:
             c[6] += 1
-        per_measure = c[7]
-        for mid in eligible:
-            per_measure[index_of[mid]] += 1
-        if receiving is not None and row["not_receiving"]:
-            c[8] += 1
-            for mid in gap:
-                c[9][index_of[mid]] += 1
+        if receiving is not None:
+            got = receiving.get(hid)
+            if got is not None:
+                matched.append(hid)
+            gap = [mid for mid in eligible if not got or mid not in got]
+            o_gap.append(_joined(gap))
+            if gap:
+                c[8] += 1
+                for mid in gap:
+                    c[9][index_of[mid]] += 1
+                    gaps["county"].append(county_name)
+                    gaps[ID_COLUMN].append(hid)
+                    gaps["measure"].append(mid)
+                    gaps["title"].append(layout.titles[mid])
+                    gaps["total_yuan"].append(total_col[mid][k])
+        k += 1
 
+    out = {
+        ID_COLUMN: o_id, "county": o_county, "city": o_city, "as_of": o_as_of, "in_force": o_in_force,
+        "urgent": o_urgent, "eligible": o_eligible, "eligible_count": o_count, "total_yuan": o_total,
+        "total_at_least": o_at_least, "total_complete": o_complete, "need_info": o_need,
+        "missing": o_missing, "ask_next": o_ask,
+    }
+    if receiving is not None:
+        out["not_receiving"] = o_gap
+    for mid in measure_ids:
+        out[f"m{mid}_amount"] = amount_col[mid][:k]
+        out[f"m{mid}_total"] = total_col[mid][:k]
     table = pa.RecordBatch.from_pydict(out, schema=layout.schema())
-    return BatchResult(seq, start, batch.num_rows, table, bad, counts, gaps, matched)
+    return BatchResult(seq, start, n, table, bad, counts, gaps, matched)
 
 
 class Tally:
@@ -317,6 +336,8 @@ class Outcome:
     receiving_problems: list = field(default_factory=list)
     outputs: dict = field(default_factory=dict)
     seconds: float = 0.0
+    parent_cpu_seconds: float = 0.0
+    workers_cpu_seconds: float = 0.0
 
 
 def layout_for(as_of: date, receiving: bool) -> Layout:
@@ -380,9 +401,11 @@ def screen(
     progress=None, echo=None,
 ) -> Outcome:
     """Screens `input_path` into `output_path` (and side files); see the module doc."""
+    import resource
     import time
 
     started = time.monotonic()
+    self0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     output_path = Path(output_path)
     try:
         file_format(output_path)
@@ -487,6 +510,9 @@ def screen(
             executor.shutdown(wait=True)
         register.close()
     outcome.seconds = time.monotonic() - started
+    self1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    outcome.parent_cpu_seconds = (self1.ru_utime - self0.ru_utime) + (self1.ru_stime - self0.ru_stime)
+    outcome.workers_cpu_seconds = (kids1.ru_utime - kids0.ru_utime) + (kids1.ru_stime - kids0.ru_stime)
     return outcome
 
 
