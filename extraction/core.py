@@ -57,6 +57,7 @@ class Rule:
     not_after: re.Pattern | None = None  # must not start the text after the match
     priority: int = 0
     also: tuple = ()  # further (entity, value) pairs the same words state (被困在 → stranded too)
+    third_party: bool = False  # drop when the clause before it names somebody else and not the caller
 
 
 @dataclass
@@ -128,7 +129,7 @@ def _rules() -> tuple[Rule, ...]:
             spec["entity"], re.compile(spec["re"]), spec["value"], neg=spec.get("neg", "ignore"),
             requires=_rx(spec.get("requires")), not_before=_rx(spec.get("not_before")),
             not_after=_rx(spec.get("not_after")), priority=spec.get("priority", 0),
-            also=tuple((spec.get("also") or {}).items())))
+            also=tuple((spec.get("also") or {}).items()), third_party=spec.get("third_party", False)))
 
     n = NUMERAL
     num_rules = [
@@ -178,6 +179,16 @@ class _Hit:
     value: Value
 
 
+@lru_cache(maxsize=1)
+def _third_party() -> re.Pattern:
+    return re.compile(lexicon.THIRD_PARTY)
+
+
+@lru_cache(maxsize=1)
+def _first_person() -> re.Pattern:
+    return re.compile(lexicon.FIRST_PERSON)
+
+
 def _clauses(text: str) -> list[tuple[int, int]]:
     spans, pos = [], 0
     for m in _CLAUSE_SPLIT.finditer(text):
@@ -221,6 +232,10 @@ def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
                     continue
             if rule.not_after is not None and rule.not_after.match(text, m.end()):
                 continue
+            if rule.third_party:
+                before = text[_span_of(clauses, m.start())[0]:m.start()]
+                if _third_party().search(before) and not _first_person().search(before):
+                    continue
             value = rule.value(m) if callable(rule.value) else rule.value
             if value is None:
                 continue
@@ -445,6 +460,12 @@ def merge_facts(old: dict | None, new: dict | None) -> dict:
     if new.get("urgent") is False and "urgent_reason" not in new:
         merged.pop("urgent_reason", None)
     return merged
+
+
+def warm_up() -> None:
+    """Compile the rule tables now (a server calls this at start so the first request is fast)."""
+    _rules()
+    extract("西吉县低保户一家四口")
 
 
 def userdict_terms() -> list[tuple[str, str]]:

@@ -53,9 +53,15 @@ def _term(entity, value, terms=(), re_=None, **kw):
     TERM_RULES.append({"entity": entity, "value": value, "terms": list(terms), "re": "|".join(parts), **kw})
 
 
+# A status said of somebody else (有人…吃低保, 村会计冒领了死人的低保) is not the caller's.
+THIRD_PARTY = r"有人|人家|别人|干部|村长|支书|书记|会计|主任|死人|亲戚家|有钱人|老板|关系户"
+FIRST_PERSON = r"我|俺|额|咱|自己|本人|娃|孩子|老人|老汉|婆姨|老伴|爸|妈"
+
+
 def _status(code, terms=(), re_=None, **kw):
     kw.setdefault("neg", "not_status")
     kw.setdefault("not_before", _Q_BEFORE)
+    kw.setdefault("third_party", True)
     _term("status", code, terms, re_, **kw)
 
 
@@ -79,10 +85,10 @@ _status("dibao_marginal", ["低保边缘户", "低保边缘家庭", "低保边�
 _status("orphan_institutional", ["机构内养育孤儿", "机构养育孤儿", "福利院的孤儿", "福利院里的孤儿", "孤儿院的孤儿",
                                  "福利院养的孤儿"])
 _status("orphan_institutional", ["孤儿"], requires=r"福利院|孤儿院|儿童村|福利机构|养育机构|机构里|机构内",
-        not_after=_Q_AFTER + r"|院")
-_status("orphan_scattered", ["社会散居孤儿", "散居孤儿"])
+        not_after=_Q_AFTER + r"|院|津贴|补贴|基本生活费")
+_status("orphan_scattered", ["社会散居孤儿", "散居孤儿"], not_after=r"(?:津贴|补贴|基本生活费|标准)")
 _status("orphan_scattered", ["孤儿"], requires=r"跟着|亲戚|爷爷|奶奶|外公|外婆|姥姥|姥爷|舅|叔|姑|姨|散居|在家|哥|姐",
-        not_after=_Q_AFTER + r"|院", priority=-1)
+        not_after=_Q_AFTER + r"|院|津贴|补贴|基本生活费", priority=-1)
 _status("low_income_registered", ["低收入人口数据库", "低收入人口库", "低收入数据库", "低收入库", "低收入人口信息库",
                                   "低收入人口", "低收入户", "低收入家庭", "低收入监测", "低收入对象", "低收入人群",
                                   "低收入人员", "低收入名单"],
@@ -112,14 +118,15 @@ _term("residence", "urban", ["城市户口", "城镇户口", "非农户口", "�
 _term("residence", "urban", re_=rf"{_TOKEN_BEFORE}城{_TOKEN_AFTER}", neg="none")
 _term("residence", "rural", ["农村户口", "农业户口", "农村户", "农村", "村里", "村上", "乡下", "乡里", "农户", "庄子上",
                              "庄子里", "山里", "村子里", "农村人", "乡下人", "村里头"],
-      neg="other", not_after=r"(?:低保标准|标准|低保月标准|和城市|跟城市|还是城市)")
-_term("residence", "rural", re_=r"农民(?!工)", neg="other")
+      neg="other", not_after=r"(?:低保标准|标准|低保月标准|和城市|跟城市|还是城市|干部|的干部|领导|政府|书记|会计)")
+_term("residence", "rural", re_=r"农民(?!工)|某村|[Xx×]+村|村民", neg="other")
 _term("residence", "rural", re_=rf"{_TOKEN_BEFORE}农{_TOKEN_AFTER}", neg="none")
 
 # ---- employment (the rank in core decides between several: startup > graduate > migrant > employed) ----
 _LOST_WORK = (r"失业|没活|没了活|没有活|找不到活|没找到活|没工作|没有工作|没事干|停工|停产|倒闭|辞退|裁员|被裁|干不成|"
               r"回不去|不要人|没人要|歇业|关门|没了工作|丢了工作|工作丢了|下岗|活停了|干不了|开不了工|没法干|无法返岗|返不了岗|"
-              r"不能返岗|复不了工|无法复工|不能复工|无收入|没收入|没有收入|上不了班|没法上班")
+              r"不能返岗|复不了工|无法复工|不能复工|无收入|没收入|没有收入|上不了班|没法上班|没工资|拿不到工资|"
+              r"工资没发|欠薪|老板跑了|工钱")
 _GRAD_CTX = r"大学|大专|本科|研究生|毕业生|大学生|毕业|专科|高职"
 _term("employment", "unemployed_migrant_worker",
       ["失业农民工", "失业的农民工", "农民工失业", "外出务工失业", "务工失业", "打工失业"],
@@ -227,7 +234,8 @@ _term("urgent", True, ["没饭吃", "没有饭吃", "吃不上饭", "吃不起�
                        "割腕", "有生命危险", "生命危险", "晕倒", "昏迷", "被打", "家暴", "救命", "快不行了",
                        "身无分文", "一分钱都没有", "分文没有", "没钱吃饭", "饿了好几天", "无处安身", "没处住",
                        "没地儿住", "一口吃的都没有", "锅都揭不开", "没米下锅", "饿得不行", "断了粮"],
-      re_=r"饿了(?:[0-9一两二三四五六七八九十好几]+)天", neg="ignore",
+      re_=r"饿了(?:[0-9一两二三四五六七八九十好几]+)天|(?:[0-9一两二三四五六七八九十好几]+)天(?:都|了)?没(?:吃饭|吃东西|吃上饭|吃的)"
+          r"|被(?:洪水|大水|水)(?:冲了|冲走|冲垮|淹了)|洪水|泥石流|地震|房子(?:冲垮|垮)了", neg="ignore",
       not_before=r"(?:不是|倒不是|还不至于|不至于|没到|还没到|不会|以防|万一)$")
 
 # Emergencies that also leave the caller stranded away from home.
@@ -261,6 +269,9 @@ _MEASURE_TERMS = {
 }
 for _id, _terms in _MEASURE_TERMS.items():
     _term("measure", _id, _terms, neg="none", priority=-2)
+# Standards of any assistance are set by measure 2 (临时救助的标准, 散居孤儿津贴).
+_term("measure", "2", re_=r"(?:低保|特困|特困供养|临时救助|城乡低保|城市低保|农村低保)(?:的)?(?:保障)?标准"
+                          r"|(?:社会散居|散居|机构内养育|机构养育)?孤儿(?:的)?(?:津贴|基本生活费)", neg="none", priority=-1)
 
 # Bare answers to "您现在是什么情况" (expected_field employment).
 BARE_EMPLOYMENT = [
