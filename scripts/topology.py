@@ -420,9 +420,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--actions-port", type=int, default=5056)
     ap.add_argument("--rasa-ports", default="5006,5007")
     ap.add_argument("--keep", action="store_true", help="keep the databases' contents (default: fresh)")
+    ap.add_argument("--as-of", default=os.environ.get("HOTLINE_AS_OF") or None,
+                    help="day of the questions for the service and the action server (default: today)")
     args = ap.parse_args(argv)
     topo = Topology(rasa_ports=tuple(int(p) for p in args.rasa_ports.split(",")), service_port=args.service_port,
-                    router_port=args.router_port, actions_port=args.actions_port, fresh=not args.keep)
+                    router_port=args.router_port, actions_port=args.actions_port, fresh=not args.keep,
+                    as_of=args.as_of)
     stopping = {"now": False}
 
     def on_signal(signum, _frame):
@@ -439,9 +442,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while not stopping["now"]:
             for name in topo.procs:
-                if not topo.running(name):
-                    say(f"!!! {name} EXITED ({topo.procs[name].popen.returncode}); see {topo.workdir}/{name}.log")
-                    stopping["now"] = True
+                if not topo.running(name) and not stopping["now"]:
+                    say(f"!!! {name} EXITED ({topo.procs[name].popen.returncode}); see {topo.workdir}/{name}.log; "
+                        "restarting it")
+                    try:
+                        topo.start_one(name)
+                    except RuntimeError as exc:
+                        say(f"!!! {name} did not come back: {exc}")
+                        stopping["now"] = True
             time.sleep(1)
     finally:
         say(f"memory (RSS, MB): {topo.rss()}")
