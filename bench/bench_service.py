@@ -75,6 +75,7 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=300)
     args = ap.parse_args()
 
+    load_before = os.getloadavg()[0]
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="bench-service-"))
     bot, admin_pw = secrets.token_urlsafe(24), secrets.token_urlsafe(12)
@@ -149,12 +150,14 @@ def main() -> int:
         "copilot_analyze_p95_ms": round(percentile(an, 0.95), 2),
         "tickets_per_second_sequential": round(seq_rate, 1),
         "tickets_per_second_4_clients": round(par_rate, 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     result = {"name": "service", "metrics": metrics,
               "notes": f"live uvicorn (1 worker) on SQLite, HTTP keep-alive, n={args.n} per endpoint "
                        f"after warm-up; targets p95 evaluate <= 50 ms, analyze <= 150 ms; tickets with "
                        f"history, paperwork and an outbox row each, outbox worker running; "
-                       f"{os.cpu_count()} CPUs shared with other work"}
+                       f"{os.cpu_count()} CPUs shared with other work; 1-min load average "
+                       f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (figures scale with it)"}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
