@@ -183,6 +183,8 @@ def screen_batch(task) -> BatchResult:
     evaluate, InvalidFacts = policy_kb.evaluate, policy_kb.InvalidFacts
     resolve_county, resolve_city = policy_kb.resolve_county, policy_kb.resolve_city
     k = 0  # output row
+    rendered: dict = {}  # amounts -> text; a register has few distinct amount lines
+    places: dict = {}  # (county, city) as written -> canonical (county, city)
 
     for i in range(n):
         hid = ids[i]
@@ -213,7 +215,11 @@ def screen_batch(task) -> BatchResult:
                 eligible.append(mid)
                 amounts = m["amounts"]
                 if amounts:
-                    amount_col[mid][k] = "；".join([render_amount(a) for a in amounts])
+                    key = tuple([(a["value"], a["at_least"], a["per"], a["frequency"], a["total"]) for a in amounts])
+                    text = rendered.get(key)
+                    if text is None:
+                        text = rendered[key] = "；".join([render_amount(a) for a in amounts])
+                    amount_col[mid][k] = text
                     once = [a for a in amounts if a["frequency"] == "once"]
                     if once:
                         totals = [a["total"] for a in once]
@@ -229,9 +235,14 @@ def screen_batch(task) -> BatchResult:
                 missing.append(f"{m['id']}=" + ",".join(m["missing"]))
         urgent = bool(ev["urgent"])
 
-        county = resolve_county(facts["county"]) if "county" in facts else None
-        county_name = county.name if county else None
-        city = county.city if county else (resolve_city(facts["city"]) if "city" in facts else None)
+        place = (facts.get("county"), facts.get("city"))
+        where = places.get(place)
+        if where is None:
+            county = resolve_county(place[0]) if place[0] else None
+            where = places[place] = (
+                county.name if county else None,
+                county.city if county else (resolve_city(place[1]) if place[1] else None))
+        county_name, city = where
         o_id.append(hid)
         o_county.append(county_name)
         o_city.append(city)

@@ -125,3 +125,38 @@ def test_personal_numbers_are_masked_in_reports():
     assert mask("110101199003071234") == "110*************34"
     assert "13912345678" not in mask("county '13912345678'")
     assert mask("H000123") == "H000123"
+
+
+def test_progress_bar_only_on_a_terminal(registers, tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.screening.conftest import ROOT
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "hotline.cli", "screen", str(registers["csv"]), "--as-of", "2022-07-01",
+             "--out", str(tmp_path / "o.csv"), "--workers", "1"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, timeout=120)
+        os.close(slave)
+        slave = None
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0
+    assert "户".encode() in seen and b"/s" in seen and b"\r" in seen  # the bar was drawn on the tty
+    piped = hotline("screen", registers["csv"], "--as-of", "2022-07-01", "--out", tmp_path / "p.csv", "--workers", "1")
+    assert "\r" not in piped.stderr  # not a terminal: no bar
