@@ -418,18 +418,25 @@ def screen(
     started = time.monotonic()
     self0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     output_path = Path(output_path)
+    summary_path = Path(summary_path) if summary_path else default_side_path(output_path, "summary")
+    errors_path = Path(errors_path) if errors_path else default_side_path(output_path, "errors")
+    if receiving_path is not None:
+        gaps_path = Path(gaps_path) if gaps_path else default_side_path(output_path, "not_receiving")
+    else:
+        gaps_path = None
+    targets = [p for p in (output_path, summary_path, errors_path, gaps_path) if p is not None]
+    sources = {Path(p).resolve() for p in (input_path, receiving_path) if p is not None}
     try:
-        file_format(output_path)
-        register = open_register(input_path, encoding=encoding)
+        for p, json_ok in zip(targets, (False, True, False, True)):
+            file_format(p, allow_json=json_ok)
+            if not p.parent.is_dir():
+                raise ScreenError(f"输出目录不存在 no such directory: {p.parent}")
+            if p.resolve() in sources:
+                raise ScreenError(f"输出会覆盖输入文件 an output would overwrite an input file: {p}")
     except TabularError as exc:
         raise ScreenError(str(exc)) from None
-    if ID_COLUMN not in register.columns:
-        raise ScreenError(f"缺少 {ID_COLUMN} 列 the register has no {ID_COLUMN} column ({input_path})")
-    types = fact_types()
-    wanted = [c for c in register.columns if c == ID_COLUMN or c in types]
-    ignored = [c for c in register.columns if c not in wanted]
-    if echo and ignored:
-        echo(f"忽略未知列 ignoring columns that are not Facts fields: {', '.join(ignored)}")
+    if len({p.resolve() for p in targets}) < len(targets):
+        raise ScreenError("两个输出文件同名 two outputs have the same name: " + ", ".join(map(str, targets)))
 
     receiving = None
     outcome = Outcome()
@@ -447,18 +454,18 @@ def screen(
                      + (f"{fld}: " if fld else "") + mask(reason))
     layout = layout_for(as_of, receiving is not None)
 
-    summary_path = Path(summary_path) if summary_path else default_side_path(output_path, "summary")
-    errors_path = Path(errors_path) if errors_path else default_side_path(output_path, "errors")
-    if receiving is not None:
-        gaps_path = Path(gaps_path) if gaps_path else default_side_path(output_path, "not_receiving")
     try:
-        for p, json_ok in ((output_path, False), (summary_path, True), (errors_path, False), (gaps_path, True)):
-            if p is not None:
-                file_format(p, allow_json=json_ok)
-                if not p.parent.is_dir():
-                    raise ScreenError(f"输出目录不存在 no such directory: {p.parent}")
+        register = open_register(input_path, encoding=encoding)
     except TabularError as exc:
         raise ScreenError(str(exc)) from None
+    if ID_COLUMN not in register.columns:
+        register.close()
+        raise ScreenError(f"缺少 {ID_COLUMN} 列 the register has no {ID_COLUMN} column ({input_path})")
+    types = fact_types()
+    wanted = [c for c in register.columns if c == ID_COLUMN or c in types]
+    ignored = [c for c in register.columns if c not in wanted]
+    if echo and ignored:
+        echo(f"忽略未知列 ignoring columns that are not Facts fields: {', '.join(ignored)}")
 
     writer = BatchWriter(output_path, layout.schema())
     errors_writer = _ErrorsWriter(errors_path, register.unit)

@@ -160,3 +160,11 @@ def test_progress_bar_only_on_a_terminal(registers, tmp_path):
     assert "户".encode() in seen and b"/s" in seen and b"\r" in seen  # the bar was drawn on the tty
     piped = hotline("screen", registers["csv"], "--as-of", "2022-07-01", "--out", tmp_path / "p.csv", "--workers", "1")
     assert "\r" not in piped.stderr  # not a terminal: no bar
+
+
+def test_output_may_not_overwrite_the_register(tmp_path):
+    src = write_bad(tmp_path)
+    before = src.read_bytes()
+    proc = hotline("screen", src, "--as-of", "2022-07-01", "--out", src, check=False)
+    assert proc.returncode == 2 and "overwrite" in proc.stderr
+    assert src.read_bytes() == before
