@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         300, ge=1, validation_alias=env("WECHAT_TIMESTAMP_WINDOW_SECONDS", "wechat_timestamp_window_seconds"))
     wechat_max_body_bytes: int = Field(
         16 * 1024, ge=1024, validation_alias=env("WECHAT_MAX_BODY_BYTES", "wechat_max_body_bytes"))
-    wechat_workers: int = Field(16, ge=1, validation_alias=env("WECHAT_WORKERS", "wechat_workers"))
+    wechat_workers: int = Field(32, ge=1, validation_alias=env("WECHAT_WORKERS", "wechat_workers"))
     wechat_api_base_url: str = Field(
         "https://api.weixin.qq.com", validation_alias=env("WECHAT_API_BASE_URL", "wechat_api_base_url"))
 

@@ -6,15 +6,17 @@ For every authentic message:
    briefly for it, or "success" while the first attempt is still working);
 2. answer it in a worker thread: text goes to the assistant through the service's chat path
    (`service.services.chat.handle_turn`, channel "wechat", the openid as sender);
-3. race the deadline through the database: the answer is stored with a conditional UPDATE
-   processing → answered; the request, at the deadline, with processing → deferred. Whoever wins
-   decides: a stored passive reply, or "success" now and the answer later from the
-   customer-service outbox (`wechat_deliveries`).
+3. race the deadline: in memory (`_Race`), so the reply at the deadline needs no database
+   round-trip even when the database is what is slow. If the answer came first it is stored
+   (processing → answered) and is the passive reply; otherwise the request replies "success" at
+   once, and the job records that reply (processing → deferred) and puts the answer in the
+   customer-service outbox (`wechat_deliveries`) in the same transaction.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +79,32 @@ class Outcome:
     rest: list[str] | None = None
 
 
+class _Race:
+    """In-process arbiter between a request's deadline and the job answering it: exactly one of
+    `give_up()` (the request replies `reply_if_late` now) and `finish()` (the job's answer is
+    the passive reply) wins."""
+
+    def __init__(self, reply_if_late: str):
+        self.reply_if_late = reply_if_late
+        self._lock = threading.Lock()
+        self._late = False
+        self._finishing = False
+
+    def give_up(self) -> bool:
+        with self._lock:
+            if self._finishing:
+                return False
+            self._late = True
+            return True
+
+    def finish(self) -> bool:
+        with self._lock:
+            if self._late:
+                return False
+            self._finishing = True
+            return True
+
+
 class Replay(ApiError):
     def __init__(self):
         super().__init__(403, "签名已被另一条消息使用 / this signature (timestamp, nonce) was already used "
@@ -95,6 +123,7 @@ class WeChatChannel:
         self.render = render  # (Inbound, text) -> passive reply XML
         self.deadline = settings.wechat_reply_deadline_seconds
         self.executor = ThreadPoolExecutor(settings.wechat_workers, thread_name_prefix="wechat")
+        self._tasks: set[asyncio.Task] = set()  # answers still running after their request replied
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
@@ -128,13 +157,13 @@ class WeChatChannel:
         with self.db.sessionmaker() as s:
             return s.scalar(select(WeChatInbound).where(WeChatInbound.dedupe_key == key))
 
-    async def _await_stored(self, msg, row: WeChatInbound, deadline: float) -> str:
+    async def _await_stored(self, msg, row: WeChatInbound, deadline: float, if_late: str) -> str:
         """A retry: the stored reply; while the first attempt works, wait for it until the deadline."""
         while row.state == "processing":
             if time.monotonic() + 0.05 >= deadline:
-                log.info("wechat retry while still processing: success",
+                log.info("wechat retry while still processing",
                          extra={"event": "wechat.retry_pending", "openid_ref": msg.openid_ref})
-                return SUCCESS
+                return if_late
             await asyncio.sleep(0.05)
             row = await run_in_threadpool(self._stored, msg.dedupe_key)
         log.info("wechat retry answered from the stored reply",
@@ -212,11 +241,15 @@ class WeChatChannel:
         else:
             session.execute(delete(WeChatMore).where(WeChatMore.openid == openid))
 
-    def answer(self, msg) -> str | None:
+    def answer(self, msg, race: _Race) -> str | None:
         """Work out the reply and store it. Returns the passive reply, or None when the request
-        already gave up at the deadline (the answer then went to the outbox)."""
+        already replied at the deadline (the answer then goes to the outbox)."""
         started = time.monotonic()
         out = self.compute(msg)
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        if not race.finish():
+            self._late(msg, out, race.reply_if_late, elapsed)
+            return None
         with self.db.session() as s:
             head, rest = self._passive(s, msg, out)
             reply = SUCCESS if head is None else self.render(msg, head)
@@ -226,19 +259,19 @@ class WeChatChannel:
                             .values(state="answered", reply_xml=reply, answered_at=utcnow())).rowcount
             if won:
                 self._keep_rest(s, msg.openid, rest)
-        elapsed = round((time.monotonic() - started) * 1000, 1)
-        if won:
-            log.info("wechat message answered", extra={
-                "event": "wechat.answered", "openid_ref": msg.openid_ref, "msg_type": msg.msg_type,
-                "ms": elapsed, "chars": len(msg.content or "")})  # never the words: names are not maskable
-            return reply
-        self._late(msg, out, elapsed)
-        return None
+        log.info("wechat message answered", extra={
+            "event": "wechat.answered", "openid_ref": msg.openid_ref, "msg_type": msg.msg_type,
+            "ms": elapsed, "chars": len(msg.content or ""), "stored": bool(won)})  # never the words
+        return reply
 
-    def _late(self, msg, out: Outcome, elapsed: float) -> None:
-        """The request replied without the answer: deliver it by the customer-service API, or
-        keep it for "详细" when the account has no API credentials."""
+    def _late(self, msg, out: Outcome, reply_if_late: str, elapsed: float) -> None:
+        """The request replied without the answer: record that reply for retries, and deliver
+        the answer by the customer-service API (or keep it for "详细" without API credentials)."""
         with self.db.session() as s:
+            s.execute(update(WeChatInbound)
+                      .where(WeChatInbound.dedupe_key == msg.dedupe_key,
+                             WeChatInbound.state == "processing")
+                      .values(state="deferred", reply_xml=reply_if_late, answered_at=utcnow()))
             if out.kind == "more":
                 head, rest = self._passive(s, msg, out)
                 full = head or ""
@@ -259,37 +292,43 @@ class WeChatChannel:
         if self.worker is not None:
             self.worker.wake()
 
-    def defer(self, msg) -> str | None:
-        """At the deadline: mark the message deferred and return its reply, or None when the
-        answer was stored a moment before (then that reply stands)."""
-        reply = SUCCESS if self.api is not None else self.render(msg, PENDING_TEXT)
-        with self.db.session() as s:
-            won = s.execute(update(WeChatInbound)
-                            .where(WeChatInbound.dedupe_key == msg.dedupe_key,
-                                   WeChatInbound.state == "processing")
-                            .values(state="deferred", reply_xml=reply, answered_at=utcnow())).rowcount
-        return reply if won else None
-
     # --- the request ----------------------------------------------------------------------------
-    async def handle(self, msg, *, sig_timestamp: int, nonce: str, started: float) -> str:
-        """The plaintext reply for one authentic push (passive XML or "success")."""
-        deadline = started + self.deadline
+    async def _pipeline(self, msg, race: _Race, sig_timestamp: int, nonce: str, deadline: float) -> str:
         earlier = await run_in_threadpool(self.claim, msg, sig_timestamp=sig_timestamp, nonce=nonce)
         if earlier is not None:
-            return await self._await_stored(msg, earlier, deadline)
-        job = asyncio.wrap_future(self.executor.submit(self.answer, msg))
+            return await self._await_stored(msg, earlier, deadline, race.reply_if_late)
+        reply = await asyncio.wrap_future(self.executor.submit(self.answer, msg, race))
+        return reply if reply is not None else race.reply_if_late
+
+    def _forget(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), ApiError):
+            log.error("wechat message failed after the reply", exc_info=task.exception(),
+                      extra={"event": "wechat.background_error"})
+
+    async def handle(self, msg, *, sig_timestamp: int, nonce: str, started: float) -> str:
+        """The plaintext reply for one authentic push (passive XML or "success").
+
+        The claim and the answer run as one task; the request waits for it until the deadline
+        only. The deadline is decided in memory (`_Race`), so replying at the deadline needs no
+        database round-trip even when the database is what is slow."""
+        deadline = started + self.deadline
+        race = _Race(SUCCESS if self.api is not None else self.render(msg, PENDING_TEXT))
+        task = asyncio.ensure_future(self._pipeline(msg, race, sig_timestamp, nonce, deadline))
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
         try:
             try:
-                reply = await asyncio.wait_for(asyncio.shield(job), max(0.0, deadline - time.monotonic()))
+                return await asyncio.wait_for(asyncio.shield(task), max(0.0, deadline - time.monotonic()))
             except asyncio.TimeoutError:
-                stored = await run_in_threadpool(self.defer, msg)
-                if stored is not None:
+                if race.give_up():
                     log.info("wechat deadline: replied now, answer follows", extra={
                         "event": "wechat.deadline", "openid_ref": msg.openid_ref})
-                    return stored
-                reply = await job  # the answer was stored just before the deadline
+                    return race.reply_if_late
+                return await task  # the answer is being stored this very moment
+        except ApiError:
+            raise
         except Exception:  # noqa: BLE001 - storing failed; answer anyway, a retry will wait
             log.exception("wechat answer failed", extra={"event": "wechat.error",
                                                           "openid_ref": msg.openid_ref})
             return self.render(msg, FALLBACK_TEXT)
-        return reply if reply is not None else SUCCESS

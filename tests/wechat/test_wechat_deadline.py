@@ -57,12 +57,13 @@ def test_slow_assistant_success_now_answer_later_with_a_retry(client, wechat, as
     took = time.monotonic() - t0
     assert r.status == 200 and r.plain == "success"
     assert DEADLINE <= took < DEADLINE + 0.8  # answered at the deadline, not after the assistant
-    assert inbound(db, f"msg:{msg_id}").state == "deferred"
-
     # WeChat would not retry a "success", but if it did: the same "success", nothing redone.
     assert wechat.push(text_xml(openid, "我在固原，失业三个月了", msg_id)).plain == "success"
 
     [row] = wait_for(lambda: deliveries(db))  # the assistant finished: its answer is in the outbox
+    stored = inbound(db, f"msg:{msg_id}")
+    assert stored.state == "deferred" and stored.reply_xml == "success"
+    assert wechat.push(text_xml(openid, "我在固原，失业三个月了", msg_id)).plain == "success"
     assert row.openid == openid and row.dedupe_key == f"msg:{msg_id}" and row.state == "pending"
     worker = client.app.state.wechat_channel.worker
     wechat_api.fail_next = 1  # WeChat's API hiccups once
