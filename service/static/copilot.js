@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var DEBOUNCE_MS = 250;
+  var TOP_QUESTIONS = 5;
   var vocab = JSON.parse(document.getElementById("vocab").textContent);
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var notes = document.getElementById("notes");
@@ -276,13 +277,19 @@
     askEl.textContent = "";
     needInfoEl.textContent = "";
     if (!ev.document.in_force) return;
-    data.ask_next.forEach(function (q) {
+    // The most useful questions first (the service orders them); the rest folded away.
+    var more = el("ol", {className: "ask", start: String(TOP_QUESTIONS + 1)});
+    data.ask_next.forEach(function (q, i) {
       var btn = el("button", {type: "button", className: "small", text: "填写答案",
         "aria-label": "填写答案：" + label(q.field)});
       btn.addEventListener("click", function () { openEditor(q.field); });
-      askEl.appendChild(el("li", {"data-field": q.field}, [
+      (i < TOP_QUESTIONS ? askEl : more).appendChild(el("li", {"data-field": q.field}, [
         el("span", {className: "question", text: q.question || label(q.field)}), el("span", {text: " "}), btn]));
     });
+    if (more.children.length) {
+      needInfoEl.appendChild(el("details", {className: "more-questions"}, [
+        el("summary", {text: "其余 " + more.children.length + " 个问题"}), more]));
+    }
     var pending = ev.measures.filter(function (m) { return m.status === "need_info"; });
     if (pending.length) {
       var det = el("details", {className: "pending"}, [

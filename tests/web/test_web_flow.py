@@ -17,7 +17,7 @@ URGENT = "西吉县的来电人，在外打工失业了，已经两天没吃饭�
 
 def new_page(browser, live, username):
     context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     login(page, live.url, username)
     return page
@@ -141,7 +141,7 @@ def test_daily_stats(browser, live, shot):
 
 def test_keyboard_only(browser, live, shot):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     kb = page.keyboard
     page.goto(f"{live.url}/copilot")
@@ -189,7 +189,7 @@ def test_keyboard_only(browser, live, shot):
     context.close()
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     kb = page.keyboard
     page.goto(f"{live.url}/login")
