@@ -110,3 +110,26 @@ def test_facts_in_notes_never_become_markup(as_user):
     type_story(page, "西吉县<img src=x onerror=alert(1)>三个月没有收入")
     expect(page.locator("#chips")).to_contain_text("西吉县")
     assert page.locator("#main img").count() == 0
+
+
+def test_answering_a_question_adds_a_status_chip(as_user):
+    page = as_user("agent1")
+    type_story(page)
+    first = page.locator("#ask > li").first
+    expect(first).to_contain_text("低保边缘家庭")
+    first.get_by_role("button").click()
+    editor = page.get_by_role("form", name="修改：低保边缘家庭")
+    editor.get_by_label("低保边缘家庭").select_option("false")
+    editor.get_by_role("button", name="确定").click()
+    expect(page.locator("#chip-statuses-dibao_marginal")).to_contain_text("低保边缘家庭：否")
+    expect(page.locator('#ask > li[data-field="statuses.dibao_marginal"]')).to_have_count(0)
+    # The same through "补充一项": a fact nobody mentioned yet.
+    page.get_by_label("补充一项").select_option("household_size")
+    page.get_by_role("button", name="填写", exact=True).click()
+    page.get_by_role("form", name="修改：共同生活的家庭人口").get_by_label("共同生活的家庭人口").fill("4")
+    page.keyboard.press("Enter")
+    expect(page.locator("#chip-household_size")).to_contain_text("4 人")
+    # Measure 5 pays per person: still 1,950 for the one person out of work.
+    expect(page.locator('#eligible [data-measure="5"]')).to_contain_text("1,950元")
+    expect(page.locator('#eligible [data-measure="5"]')).not_to_contain_text("全家合计")
+    expect(page.locator("#grand-total")).to_have_text("一次性金额合计（已知部分）：1,950元")
