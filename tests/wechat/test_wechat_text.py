@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 from hypothesis import given, settings, strategies as st
 
