@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.errors import ApiError
@@ -42,28 +44,39 @@ class TurnResult:
 def record_turn(session: Session, *, sender: str, channel: str, message: str) -> tuple[dict, bool]:
     """Merge what this message says into the service's own record. Returns the facts so far and
     whether this very message reads as urgent."""
-    conv = session.get(Conversation, sender)
-    old = dict(conv.facts) if conv else {}
-    urgent_now = False
     try:
         extracted = policy.extract(message)
-        facts = policy.merge_facts(old, extracted.facts)
-        if extracted.urgent_reason:
-            facts["urgent"] = True
-            facts["urgent_reason"] = extracted.urgent_reason
-        urgent_now = bool(extracted.urgent_reason or extracted.facts.get("urgent"))
     except Exception:  # noqa: BLE001 - a bad extraction must not lose the turn
         log.exception("extraction failed", extra={"event": "chat.extraction_error"})
-        facts = old
-    now = utcnow()
-    if conv is None:
-        conv = Conversation(sender=sender, channel=channel, facts=facts, created_at=now, updated_at=now)
-        session.add(conv)
-    conv.facts = facts
-    conv.county = facts.get("county") if isinstance(facts.get("county"), str) else conv.county
-    conv.turns = (conv.turns or 0) + 1
-    conv.updated_at = now
-    session.commit()
+        extracted = None
+    urgent_now = bool(extracted and (extracted.urgent_reason or extracted.facts.get("urgent")))
+    for attempt in (1, 2):
+        now = utcnow()
+        # Take the row's write lock first (UPDATE), then read: turns of one sender that arrive
+        # together are merged one after the other, none lost (SQLite and PostgreSQL alike).
+        bumped = session.execute(update(Conversation).where(Conversation.sender == sender)
+                                 .values(turns=Conversation.turns + 1, updated_at=now)).rowcount
+        conv = session.get(Conversation, sender, populate_existing=True) if bumped else None
+        facts = dict(conv.facts) if conv else {}
+        if extracted is not None:
+            facts = policy.merge_facts(facts, extracted.facts)
+            if extracted.urgent_reason:
+                facts["urgent"] = True
+                facts["urgent_reason"] = extracted.urgent_reason
+        if conv is None:
+            conv = Conversation(sender=sender, channel=channel, facts=facts, turns=1,
+                                created_at=now, updated_at=now)
+            session.add(conv)
+        conv.facts = facts
+        conv.county = facts.get("county") if isinstance(facts.get("county"), str) else conv.county
+        try:
+            session.commit()
+            break
+        except IntegrityError:
+            # Two first turns of one sender at once: the other created the row; merge into it.
+            session.rollback()
+            if attempt == 2:
+                raise
     return facts, urgent_now
 
 

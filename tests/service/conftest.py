@@ -77,9 +77,13 @@ def postgres_url():
 
 
 @pytest.fixture
-def database_url(sqlite_url) -> str:
-    """SQLite by default; ticket and outbox modules override it to run on PostgreSQL too."""
-    return sqlite_url
+def database_url(request) -> str:
+    """SQLite by default; ticket and outbox modules override it to run on PostgreSQL too, and a
+    single test can ask with @pytest.mark.parametrize("database_url", BOTH, indirect=True)."""
+    return request.getfixturevalue(f"{getattr(request, 'param', 'sqlite')}_url")
+
+
+BOTH = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from service.services.chat import FALLBACK_TEXT
 from service.services.rasa import HttpRasaClient, RasaUnavailable
-from tests.service.conftest import row_counts, snapshot
+from tests.service.conftest import BOTH, row_counts, snapshot
 
 URGENT = "我在西吉县，已经两天没吃饭了，身上一分钱都没有，回不了家"
 
@@ -182,3 +182,28 @@ def test_the_bots_later_ticket_for_the_same_reason_is_the_same_ticket(client, fa
         "source": "rest", "conversation_id": "u8"})
     assert r.status_code == 201 and r.json()["id"] == t["id"]
     assert row_counts(db)["tickets"] == 1
+
+
+@pytest.mark.parametrize("database_url", BOTH, indirect=True)
+def test_simultaneous_first_turns_of_one_sender(client, fake_rasa, db):
+    import threading
+
+    fake_rasa.up = False
+    codes = []
+
+    def go(msg):
+        codes.append(chat(client, "same", msg).status_code)
+
+    threads = [threading.Thread(target=go, args=(m,)) for m in ("我住在西吉", "家里4口人", "是低保户", "农村的")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 4
+    with db.sessionmaker() as s:
+        from service.models.conversation import Conversation
+
+        conv = s.get(Conversation, "same")
+    assert conv.turns == 4  # no turn lost…
+    assert conv.facts["county"] == "西吉县" and conv.facts["household_size"] == 4  # …nor its facts
+    assert conv.facts["residence"] == "rural" and "dibao" in conv.facts["statuses"]
