@@ -402,7 +402,14 @@
     }).then(function () { ticketBtn.disabled = false; });
   }
 
-  notes.addEventListener("input", schedule);
+  // Chinese is typed through an input method: pinyin being composed is not text yet, the
+  // committed words are. A clause-ending mark means the agent finished a thought: no wait.
+  notes.addEventListener("input", function (e) {
+    if (e.isComposing) return;
+    if (/[，。？！；,.?!;\n]$/.test(notes.value)) { clearTimeout(timer); analyze(); return; }
+    schedule();
+  });
+  notes.addEventListener("compositionend", schedule);
   asOf.addEventListener("change", function () { clearTimeout(timer); analyze(); });
   ticketBtn.addEventListener("click", openTicket);
   document.getElementById("add-button").addEventListener("click", function () {

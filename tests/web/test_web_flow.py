@@ -193,6 +193,7 @@ def test_keyboard_only(browser, live, shot):
     page = context.new_page()
     kb = page.keyboard
     page.goto(f"{live.url}/login")
+    expect(page.get_by_label("用户名")).to_be_focused()  # autofocus lands a moment after load
     kb.type("xiji")
     kb.press("Tab")
     kb.type(PASSWORD)
