@@ -1,7 +1,8 @@
 """The WeChat Official Account server URL: `GET /wechat` (URL check) and `POST /wechat` (pushes).
 
 Included by the plug-in loader (service/api/main.py: every module of `service.channels` with a
-`router`); `setup(app)` starts the customer-service delivery worker, `teardown(app)` stops it.
+`router`); `setup(app)` starts the delivery worker (customer-service messages, abandoned and
+old messages), `teardown(app)` stops it.
 
 Order of checks for a push, cheapest and safest first: WECHAT_TOKEN set (else 503) → signature
 (403) → timestamp window (403) → body size (413) → XML (400) → safe mode: msg_signature,
@@ -70,10 +71,11 @@ def _build(app: FastAPI) -> WeChatChannel:
         api = HttpWeChatApi(settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
                             db=app.state.db, base_url=settings.wechat_api_base_url)
     app.state.wechat_api = api
+    # Also without API credentials: it sweeps abandoned messages and forgets old ones.
     worker = DeliveryWorker(
         app.state.db, api, max_attempts=settings.outbox_max_attempts,
         backoff_seconds=settings.outbox_backoff_seconds, lease_seconds=settings.outbox_lease_seconds,
-        poll_seconds=settings.outbox_poll_seconds) if api is not None else None
+        poll_seconds=settings.outbox_poll_seconds)
     channel = WeChatChannel(db=app.state.db, rasa=app.state.rasa, settings=settings,
                             chat_fn=getattr(app.state, "wechat_chat", None) or handle_turn,
                             api=api, worker=worker, render=render_text)
@@ -102,9 +104,9 @@ def teardown(app: FastAPI) -> None:
     channel = getattr(app.state, "wechat_channel", None)
     if channel is None:
         return
+    channel.close()  # answers still running finish first and land in the outbox
     if channel.worker is not None:
         channel.worker.stop()
-    channel.close()
     if channel.api is not None:
         channel.api.close()
     app.state.wechat_channel = None

@@ -7,28 +7,33 @@ exponentially; a permanent one (the caller unsubscribed, the 48-hour window clos
 `max_attempts` failures make the row `dead` (logged as an error, kept for an operator).
 
 The same worker also sweeps messages whose claiming worker died mid-answer (state `processing`
-for longer than `abandon_after`): the caller is told to send the message again.
+for longer than `abandon_after`): the caller is told to send the message again; and it forgets
+what is no longer needed (personal data kept no longer than useful): claimed messages and held-back
+answer parts after `RETENTION` (WeChat retries within seconds; the API's window to answer is 48
+hours), sent deliveries after `SENT_RETENTION`. Dead deliveries stay for an operator.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.db import Database
 from service.models.base import utcnow
-from service.models.wechat import WeChatDelivery, WeChatInbound
+from service.models.wechat import WeChatDelivery, WeChatInbound, WeChatMore
 from service.services.wechat_api import WeChatApi, WeChatApiError
 from service.services.wechat_text import split_text
 
 log = logging.getLogger("service.wechat.delivery")
 
 ABANDONED_TEXT = "抱歉，您刚才发送的消息没有处理完成，请再发送一次。"
+RETENTION = timedelta(days=2)
+SENT_RETENTION = timedelta(days=7)
 
 
 def enqueue_delivery(session: Session, *, dedupe_key: str, openid: str, text: str,
@@ -43,7 +48,7 @@ def enqueue_delivery(session: Session, *, dedupe_key: str, openid: str, text: st
 
 
 class DeliveryWorker:
-    def __init__(self, db: Database, api: WeChatApi, *, max_attempts: int = 8,
+    def __init__(self, db: Database, api: WeChatApi | None, *, max_attempts: int = 8,
                  backoff_seconds: float = 2.0, lease_seconds: float = 60.0,
                  poll_seconds: float = 2.0, abandon_after_seconds: float = 120.0, batch: int = 20):
         self.db = db
@@ -58,6 +63,7 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_forget = datetime.min.replace(tzinfo=timezone.utc)
 
     # --- one pass ---------------------------------------------------------------------------
     def _claim(self, now: datetime) -> list[int]:
@@ -131,7 +137,7 @@ class DeliveryWorker:
                     res = s.execute(update(WeChatInbound)
                                     .where(WeChatInbound.id == msg.id, WeChatInbound.state == "processing")
                                     .values(state="abandoned", reply_xml="success", answered_at=now))
-                    if res.rowcount == 1:
+                    if res.rowcount == 1 and self.api is not None:
                         enqueue_delivery(s, dedupe_key=f"abandoned:{msg.dedupe_key}", openid=msg.openid,
                                          text=ABANDONED_TEXT, now=now)
                         count += 1
@@ -142,10 +148,24 @@ class DeliveryWorker:
                         extra={"event": "wechat.abandoned", "count": count})
         return count
 
+    def forget_old(self, now: datetime) -> int:
+        with self.db.session() as s:
+            n = s.execute(delete(WeChatInbound).where(WeChatInbound.claimed_at < now - RETENTION,
+                                                      WeChatInbound.state != "processing")).rowcount
+            n += s.execute(delete(WeChatMore).where(WeChatMore.updated_at < now - RETENTION)).rowcount
+            n += s.execute(delete(WeChatDelivery).where(WeChatDelivery.state == "sent",
+                                                        WeChatDelivery.sent_at < now - SENT_RETENTION)).rowcount
+        return n
+
     def drain_once(self, now: datetime | None = None) -> int:
         """Deliver what is due; returns how many rows were completely sent in this pass."""
         now = now or utcnow()
         self.sweep_abandoned(now)
+        if now >= self._next_forget:
+            self.forget_old(now)
+            self._next_forget = now + timedelta(minutes=10)
+        if self.api is None:
+            return 0
         return sum(self._deliver(row_id, now) for row_id in self._claim(now))
 
     # --- background thread -------------------------------------------------------------------

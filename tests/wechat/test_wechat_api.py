@@ -228,3 +228,36 @@ def test_a_message_abandoned_by_a_dead_worker_gets_an_apology(db):
     assert states == {"msg:77": "abandoned", "msg:78": "processing"}
     worker.drain_once()
     assert len(api.sent) == 1
+
+
+def test_without_api_an_abandoned_message_is_only_marked(db):
+    with db.session() as s:
+        s.add(WeChatInbound(dedupe_key="msg:79", openid="oUser9", account="gh_1", msg_type="text",
+                            sig_timestamp=3, nonce="n", state="processing",
+                            claimed_at=utcnow() - timedelta(minutes=10)))
+    assert DeliveryWorker(db, None).drain_once() == 0
+    with db.sessionmaker() as s:
+        assert s.scalar(select(WeChatInbound.state)) == "abandoned"
+    assert _rows(db) == []
+
+
+def test_old_messages_and_answers_are_forgotten(db):
+    from service.models.wechat import WeChatMore
+
+    old, new = utcnow() - timedelta(days=3), utcnow()
+    with db.session() as s:
+        for i, (at, state) in enumerate([(old, "answered"), (new, "answered"), (old, "processing")]):
+            s.add(WeChatInbound(dedupe_key=f"msg:{i}", openid="oU", account="gh_1", msg_type="text",
+                                sig_timestamp=i, nonce="n", state=state, claimed_at=at))
+        s.add(WeChatMore(openid="oOld", parts=["…"], updated_at=old))
+        s.add(WeChatMore(openid="oNew", parts=["…"], updated_at=new))
+        s.add(WeChatDelivery(dedupe_key="d-old", openid="oU", parts=["a"], state="sent",
+                             sent_at=utcnow() - timedelta(days=8), next_attempt_at=old))
+        s.add(WeChatDelivery(dedupe_key="d-dead", openid="oU", parts=["a"], state="dead",
+                             next_attempt_at=utcnow() - timedelta(days=8)))
+    worker = DeliveryWorker(db, FakeWeChatApi(), abandon_after_seconds=10**9)
+    assert worker.forget_old(utcnow()) == 3
+    with db.sessionmaker() as s:
+        assert sorted(s.scalars(select(WeChatInbound.dedupe_key))) == ["msg:1", "msg:2"]
+        assert list(s.scalars(select(WeChatMore.openid))) == ["oNew"]
+        assert list(s.scalars(select(WeChatDelivery.dedupe_key))) == ["d-dead"]  # kept for an operator
