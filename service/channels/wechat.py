@@ -112,6 +112,8 @@ def teardown(app: FastAPI) -> None:
     app.state.wechat_channel = None
 
 
+# The server URL may be registered with a trailing slash: WeChat follows no redirect.
+@router.get("/wechat/", response_class=PlainTextResponse, include_in_schema=False)
 @router.get("/wechat", response_class=PlainTextResponse,
             summary="WeChat server-URL check: echo echostr when the signature is right")
 def verify_url(request: Request, signature: str | None = Query(None), timestamp: str | None = Query(None),
@@ -122,6 +124,7 @@ def verify_url(request: Request, signature: str | None = Query(None), timestamp:
     return PlainTextResponse(echostr)
 
 
+@router.post("/wechat/", response_class=Response, include_in_schema=False)
 @router.post("/wechat", summary="WeChat message push: a passive reply within the deadline",
              response_class=Response)
 async def receive(request: Request) -> Response:

@@ -206,3 +206,14 @@ def test_reply_xml_is_well_formed_utf8(wechat, assistant):
     root = ET.fromstring(r.body)
     assert root.tag == "xml" and root.find("Content").text == "您可以申请临时救助。\n请携带身份证明。"
     assert r.body.decode("utf-8")
+
+
+def test_the_url_with_a_trailing_slash_works_without_a_redirect(wechat, assistant):
+    ts, nonce = str(int(time.time())), "31337"
+    sig = sha1_sorted(TOKEN, ts, nonce)
+    r = wechat.http.get("/wechat/", params={"signature": sig, "timestamp": ts, "nonce": nonce, "echostr": "e1"},
+                        follow_redirects=False)
+    assert r.status_code == 200 and r.text == "e1"
+    r = wechat.http.post("/wechat/", params={"signature": sig, "timestamp": ts, "nonce": nonce},
+                         content=text_xml(new_openid(), "你好", new_msg_id()).encode(), follow_redirects=False)
+    assert r.status_code == 200 and "助手答复：你好" in r.text
