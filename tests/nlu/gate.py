@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from nlu_yaml import examples  # noqa: E402
 
-INPUTS = ["bot/config.yml", "nlu_data/nlu", "bot/components", "extraction", "policy_kb/data"]
+INPUTS = ["bot/config.yml", "nlu_data/nlu", "bot/components", "extraction", "policy_kb/data",
+          "scripts/build_nlu_assets.py"]
 THRESHOLD = 0.90
 
 
