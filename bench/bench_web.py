@@ -34,7 +34,9 @@ EDITS = ["，家里四口人", "，农村户", "，孩子在上学", "BACK3", "�
 
 INSTRUMENT = """
 window.__lastInput = 0; window.__samples = [];
-document.getElementById('notes').addEventListener('input', () => { window.__lastInput = performance.now(); });
+// Capture phase on document: runs before the page's own input listener (which may start the
+// analysis at once after a clause-ending mark), so the keystroke time is always the earlier one.
+document.addEventListener('input', (e) => { if (e.target.id === 'notes') window.__lastInput = performance.now(); }, true);
 document.addEventListener('copilot:rendered', (e) => {
   const now = performance.now();
   window.__samples.push({startedAt: e.detail.startedAt, at: now, lastInput: window.__lastInput});
@@ -169,7 +171,8 @@ def main() -> int:
         "notes": (f"Headless Debian Chromium via Playwright, live uvicorn (1 worker) on SQLite, 2 shared cores. "
                   f"Copilot: {len(k2r)} edits (typing at 40 ms/key or Backspace) on a caller's story; "
                   "keystroke-to-result = last input event to the rendered answer whose request began "
-                  "after it, including the page's 250 ms debounce; round trip = fetch + extraction + "
+                  "after it, including the page's 250 ms debounce (skipped when the text ends with a clause-ending "
+                  "mark); round trip = fetch + extraction + "
                   f"policy_kb.evaluate + render. Queue: {args.tickets} tickets over 22 counties and 30 days "
                   "seeded in the DB; load = navigation start to load event (2 warm-up loads dropped); "
                   "admin sees all counties, xiji one county; page150 = deep OFFSET; server = GET /queue over HTTP."),

@@ -105,29 +105,36 @@ class DailyStats:
 
 def daily_stats(db: Session, me: Principal, *, county: str | None, days: int, now: datetime) -> DailyStats:
     """Tickets opened per local day over the last `days` days, median minutes to the first
-    action, and how many of them are (or were) overdue. Counts are SQL aggregates in one scan
-    (portable: plain comparisons, no dialect date functions); only the acted tickets' two
-    timestamps come back to Python, for the median."""
+    action, and how many of them are (or were) overdue. Counts are SQL aggregates (a GROUP BY on
+    the local day); only the acted tickets' waits (one number each) come back to Python, for the
+    median."""
     today = now.astimezone(LOCAL).date()
     first = today - timedelta(days=days - 1)
     day_list = [first + timedelta(days=i) for i in range(days)]
-    bounds = [datetime.combine(d, datetime.min.time(), LOCAL).astimezone(timezone.utc)
-              for d in day_list + [today + timedelta(days=1)]]
-    q = _filtered(me, "all", county).where(Ticket.created_at >= bounds[0])
+    start = datetime.combine(first, datetime.min.time(), LOCAL).astimezone(timezone.utc)
+    q = _filtered(me, "all", county).where(Ticket.created_at >= start)
     late = ((Ticket.first_action_at.is_not(None) & (Ticket.first_action_at > Ticket.sla_due_at))
             | overdue_clause(now))
-    per_day = [func.coalesce(func.sum(case((and_(Ticket.created_at >= lo, Ticket.created_at < hi), 1), else_=0)), 0)
-               for lo, hi in zip(bounds, bounds[1:])]
     row = db.execute(q.with_only_columns(func.count(Ticket.id),
-                                         func.coalesce(func.sum(case((late, 1), else_=0)), 0),
-                                         *per_day).order_by(None)).one()
-    total, overdue, opened = row[0], row[1], list(row[2:])
+                                         func.coalesce(func.sum(case((late, 1), else_=0)), 0))
+                     .order_by(None)).one()
+    total, overdue = int(row[0]), int(row[1])
+    day = _local_day(db).label("day")
+    counts = {date.fromisoformat(str(d)[:10]): int(n) for d, n in db.execute(
+        q.with_only_columns(day, func.count(Ticket.id)).group_by(day).order_by(None))}
+    opened = [counts.get(d, 0) for d in day_list]
     waits = [float(m) for m in db.scalars(q.where(Ticket.first_action_at.is_not(None))
                                           .with_only_columns(_minutes_to_first_action(db)).order_by(None))]
-    return DailyStats(county=county, days=day_list, opened=[int(n) for n in opened],
-                      total_opened=int(total),
+    return DailyStats(county=county, days=day_list, opened=opened, total_opened=total,
                       median_first_action_minutes=statistics.median(waits) if waits else None,
-                      acted=len(waits), overdue=int(overdue))
+                      acted=len(waits), overdue=overdue)
+
+
+def _local_day(db: Session):
+    """The Beijing-time calendar day of created_at, computed by the database."""
+    if db.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", Ticket.created_at))
+    return func.date(Ticket.created_at, "+8 hours")  # SQLite keeps UTC text
 
 
 def _minutes_to_first_action(db: Session):
