@@ -241,3 +241,16 @@ def test_pages_refuse_who_may_not_see_them(live):
         r = c.post("/logout", data={"csrf": csrf})
         assert r.status_code == 303
         assert c.get("/copilot").status_code == 303
+
+
+def test_what_callers_typed_is_escaped_in_queue_and_detail(live):
+    reason = '<script>alert("x")</script>没饭吃，身份证642222199001011234'
+    tid = insert_ticket(live.database_url, county="西吉县", created_minutes_ago=3, reason=reason)
+    with httpx.Client(base_url=live.url, follow_redirects=False) as c:
+        assert c.post("/login", data={"username": "xiji", "password": PASSWORD}).status_code == 303
+        listing = c.get("/queue", params={"status": "open"}).text
+        detail = c.get(f"/queue/{tid}").text
+    for html in (listing, detail):
+        assert '<script>alert("x")' not in html and "&lt;script&gt;" in html
+    assert "6422**********1234" in listing and "642222199001011234" not in listing  # lists: masked
+    assert "642222199001011234" in detail  # the detail, to the ticket's own county: in full
