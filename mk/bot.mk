@@ -53,8 +53,10 @@ rasa-validate: | $(RASA_STAMP) nlu-assets
 # live end-to-end chat (real Rasa server + action server with fake tickets).
 test-bot: rasa-validate rasa-model
 	$(RASA_PY) -m pytest -q -p no:cacheprovider tests/actions
-	$(RASA) test core --stories bot/tests -m $(RASA_MODEL) --fail-on-prediction-errors \
-	  --out build/bot/test-core
+	# --e2e: each user line goes through the model's NLU (intent and extractor entities are
+	# checked against the annotations), then the dialogue policies; any wrong prediction fails.
+	$(RASA) test core --e2e --stories bot/tests -m $(RASA_MODEL) --fail-on-prediction-errors \
+	  --out build/bot/test-conversations
 	HOTLINE_RASA_MODEL=$(RASA_MODEL) $(RASA_PY) -m pytest -q -p no:cacheprovider -m rasa tests/bot
 
 # Median and p95 of /model/parse and of a whole chat turn, on live servers (200 calls each).
