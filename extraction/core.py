@@ -143,6 +143,9 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30), None),
+        # 我一个人带三个娃: the parent and the children
+        ("household_size", rf"(?:我|俺|额)一个人(?:带|拉扯|养)(?:着)?(?P<num>{n})个(?:娃娃|娃|孩子|小孩)", _num(lo=2, hi=30, offset=1),
+         None),
         # months without income (needs an income-loss context in the sentence)
         ("months_without_income", rf"快(?P<num>{n})个月", _num(lo=1, hi=120, offset=-1), lexicon.INCOME_LOSS),
         ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)",
@@ -155,7 +158,8 @@ def _rules() -> tuple[Rule, ...]:
         ("age", rf"(?:{lexicon._TOKEN_BEFORE}|都|已经)(?P<num>{n})(?:多|来)?了(?=$|{sep})", _num(lo=50, hi=120), None),
         ("months_without_income", rf"(?:大)?半年(?:多|了)?", lambda m: 6, lexicon.INCOME_LOSS),
         ("age", rf"(?:今年|年纪|岁数|年龄)(?:已经|都|有|才)?(?P<num>{n})(?:多|来)?(?:了|岁)?", _num(lo=1, hi=130), None),
-        ("age", rf"(?:老汉|老人|老人家|老伴|我妈|我爸|老娘|老爹|老母亲|老父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷)"
+        ("age", rf"(?:老汉|老人|老人家|老伴|我妈|我爸|老娘|老爹|老母亲|老父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷|大大|爹|娘|"
+                rf"婆婆|公公|父亲|母亲)"
                 rf"(?:今年|都|已经)*(?P<num>{n})(?:多|来)?了", _num(lo=40, hi=130), None),
         # medical out-of-pocket money (needs a medical-cost context)
         ("medical_out_of_pocket", rf"(?P<num>{n})(?P<unit>多|来|出头|左右|以上|元|块钱|块|圆)*", _money,
