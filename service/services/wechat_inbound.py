@@ -18,6 +18,7 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ NO_MORE_TEXT = "没有更多内容了。您可以继续提问。"
 SILENT_EVENTS = {"unsubscribe", "view", "location", "templatesendjobfinish", "masssendjobfinish",
                  "view_miniprogram"}
 SUBSCRIBE_EVENTS = {"subscribe", "subscribe_scan", "subscribe_scan_product"}
+# The longest a message waits for the same caller's previous one (Rasa's own timeout is 15 s).
+TURN_PATIENCE = 20.0
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +108,45 @@ class _Race:
             return True
 
 
+class _Turns:
+    """One caller's messages in arrival order (in this process)."""
+
+    __slots__ = ("cond", "issued", "serving", "finished", "__weakref__")
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.issued = 0
+        self.serving = 0
+        self.finished: set[int] = set()
+
+
+class _Turn:
+    """A message's place in its caller's line: its assistant call waits until every earlier
+    message of the caller is done (at most `patience` seconds, so nothing can stall for good)."""
+
+    def __init__(self, line: _Turns):
+        self.line = line  # keeps the line alive while a message holds a place in it
+        with line.cond:
+            self.number = line.issued
+            line.issued += 1
+        self._done = False
+
+    def wait(self, patience: float) -> bool:
+        with self.line.cond:
+            return self.line.cond.wait_for(lambda: self.line.serving >= self.number, timeout=patience)
+
+    def done(self) -> None:
+        with self.line.cond:
+            if self._done:
+                return
+            self._done = True
+            self.line.finished.add(self.number)
+            while self.line.serving in self.line.finished:
+                self.line.finished.discard(self.line.serving)
+                self.line.serving += 1
+            self.line.cond.notify_all()
+
+
 class Replay(ApiError):
     def __init__(self):
         super().__init__(403, "签名已被另一条消息使用 / this signature (timestamp, nonce) was already used "
@@ -124,6 +166,11 @@ class WeChatChannel:
         self.deadline = settings.wechat_reply_deadline_seconds
         self.executor = ThreadPoolExecutor(settings.wechat_workers, thread_name_prefix="wechat")
         self._tasks: set[asyncio.Task] = set()  # answers still running after their request replied
+        # One turn at a time per caller, in arrival order (in this process): two quick messages
+        # reach the assistant in the order they were sent, and the conversation record is not
+        # written by both at once.
+        self._lines: weakref.WeakValueDictionary[str, _Turns] = weakref.WeakValueDictionary()
+        self._lines_guard = threading.Lock()
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
@@ -176,8 +223,19 @@ class WeChatChannel:
             row = s.get(WeChatMore, openid)
             return list(row.parts) if row is not None else []
 
-    def _ask_assistant(self, msg, text: str) -> str:
+    def take_turn(self, openid: str) -> _Turn:
+        with self._lines_guard:
+            line = self._lines.get(openid)
+            if line is None:
+                line = _Turns()
+                self._lines[openid] = line
+            return _Turn(line)
+
+    def _ask_assistant(self, msg, text: str, turn: _Turn) -> str:
         text = text[: self.settings.max_text_chars]
+        if not turn.wait(TURN_PATIENCE):
+            log.warning("wechat turn waited too long for the caller's previous message",
+                        extra={"event": "wechat.turn_timeout", "openid_ref": msg.openid_ref})
         try:
             with self.db.sessionmaker() as session:
                 result = self.chat_fn(session, self.rasa, sender=msg.openid, message=text,
@@ -196,7 +254,7 @@ class WeChatChannel:
                 pieces.append("您可以回复：" + " / ".join(titles))
         return "\n\n".join(p for p in pieces if p) or FALLBACK_TEXT
 
-    def compute(self, msg) -> Outcome:
+    def compute(self, msg, turn: _Turn) -> Outcome:
         if msg.msg_type == "event":
             if msg.event in SUBSCRIBE_EVENTS:
                 return Outcome(welcome_text())
@@ -207,7 +265,7 @@ class WeChatChannel:
                 return Outcome(EMPTY_TEXT)
             if is_more_request(text) and self._more_parts(msg.openid):
                 return Outcome(None, kind="more")
-            return Outcome(self._ask_assistant(msg, text), kind="chat")
+            return Outcome(self._ask_assistant(msg, text, turn), kind="chat")
         if msg.msg_type == "location":
             return Outcome(ASK_FOR_TEXT_LOCATION)
         return Outcome(ASK_FOR_TEXT)  # voice without recognition, image, video, link, file…
@@ -241,11 +299,17 @@ class WeChatChannel:
         else:
             session.execute(delete(WeChatMore).where(WeChatMore.openid == openid))
 
-    def answer(self, msg, race: _Race) -> str | None:
+    def answer(self, msg, race: _Race, turn: _Turn) -> str | None:
         """Work out the reply and store it. Returns the passive reply, or None when the request
         already replied at the deadline (the answer then goes to the outbox)."""
+        try:
+            return self._answer(msg, race, turn)
+        finally:
+            turn.done()
+
+    def _answer(self, msg, race: _Race, turn: _Turn) -> str | None:
         started = time.monotonic()
-        out = self.compute(msg)
+        out = self.compute(msg, turn)
         elapsed = round((time.monotonic() - started) * 1000, 1)
         if not race.finish():
             self._late(msg, out, race.reply_if_late, elapsed)
@@ -293,12 +357,20 @@ class WeChatChannel:
             self.worker.wake()
 
     # --- the request ----------------------------------------------------------------------------
-    async def _pipeline(self, msg, race: _Race, sig_timestamp: int, nonce: str, deadline: float) -> str:
-        earlier = await run_in_threadpool(self.claim, msg, sig_timestamp=sig_timestamp, nonce=nonce)
-        if earlier is not None:
-            return await self._await_stored(msg, earlier, deadline, race.reply_if_late)
-        reply = await asyncio.wrap_future(self.executor.submit(self.answer, msg, race))
-        return reply if reply is not None else race.reply_if_late
+    async def _pipeline(self, msg, race: _Race, turn: _Turn, sig_timestamp: int, nonce: str,
+                        deadline: float) -> str:
+        submitted = False
+        try:
+            earlier = await run_in_threadpool(self.claim, msg, sig_timestamp=sig_timestamp, nonce=nonce)
+            if earlier is not None:
+                return await self._await_stored(msg, earlier, deadline, race.reply_if_late)
+            job = self.executor.submit(self.answer, msg, race, turn)
+            submitted = True  # the job gives the turn back
+            reply = await asyncio.wrap_future(job)
+            return reply if reply is not None else race.reply_if_late
+        finally:
+            if not submitted:
+                turn.done()
 
     def _forget(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
@@ -314,7 +386,8 @@ class WeChatChannel:
         database round-trip even when the database is what is slow."""
         deadline = started + self.deadline
         race = _Race(SUCCESS if self.api is not None else self.render(msg, PENDING_TEXT))
-        task = asyncio.ensure_future(self._pipeline(msg, race, sig_timestamp, nonce, deadline))
+        turn = self.take_turn(msg.openid)  # here, before any await: arrival order
+        task = asyncio.ensure_future(self._pipeline(msg, race, turn, sig_timestamp, nonce, deadline))
         self._tasks.add(task)
         task.add_done_callback(self._forget)
         try:

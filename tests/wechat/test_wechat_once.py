@@ -149,3 +149,54 @@ def test_urgent_message_retried_three_times_opens_exactly_one_ticket(real_chat_a
     # One chat turn reached the assistant chain, once.
     assert len(rasa.calls) == 1 and rasa.calls[0] == (openid, URGENT, {"channel": "wechat"})
     assert conv.turns == 1 and conv.channel == "wechat"
+
+
+def test_two_quick_messages_of_one_new_caller_are_both_answered_in_order(real_chat_app, db):
+    """The real chat path: without one turn at a time per caller, the two first turns would race
+    to create the conversation record."""
+    app, rasa = real_chat_app
+    rasa.up = True
+    openid = new_openid()
+    first = text_xml(openid, "我在西吉县", new_msg_id())
+    second = text_xml(openid, "家里4口人", new_msg_id())
+    with TestClient(app) as c:
+        a, b = push_together(c, [first, second], stagger=0.0)
+    assert a.content == "收到：我在西吉县" and b.content == "收到：家里4口人"
+    with db.sessionmaker() as s:
+        conv = s.get(Conversation, openid)
+    assert conv.turns == 2 and conv.facts["county"] == "西吉县" and conv.facts["household_size"] == 4
+
+
+def test_one_turn_at_a_time_per_caller(settings_kwargs, db, wechat_api):
+    """Two quick messages of one caller reach the assistant one after the other (a slow first
+    turn is not overtaken); another caller is not held up."""
+    spans: dict[str, tuple[float, float]] = {}
+
+    def slow_first(session, rasa, *, sender, message, channel, default_as_of, sla_minutes):
+        start = time.monotonic()
+        time.sleep(0.5 if message == "第一句" else 0.05)
+        spans[message] = (start, time.monotonic())
+        return FakeAssistant()(session, rasa, sender=sender, message=message, channel=channel,
+                               default_as_of=default_as_of, sla_minutes=sla_minutes)
+
+    caller, other = new_openid(), new_openid()
+    with TestClient(make_app(settings_kwargs, assistant=slow_first, api=wechat_api)) as c:
+        push_together(c, [text_xml(caller, "第一句", new_msg_id()), text_xml(caller, "第二句", new_msg_id()),
+                          text_xml(other, "别人的", new_msg_id())], stagger=0.1)
+    assert spans["第二句"][0] >= spans["第一句"][1]  # waited for the first turn
+    assert spans["别人的"][0] < spans["第一句"][1]  # another caller ran alongside
+
+
+def test_turns_keep_arrival_order_and_never_stall_for_good():
+    from service.services.wechat_inbound import _Turn, _Turns
+
+    line = _Turns()
+    t0, t1, t2 = _Turn(line), _Turn(line), _Turn(line)
+    assert t0.wait(0.01) and not t1.wait(0.01)
+    t1.done()  # a retry or an event finished early: it does not let t2 overtake t0
+    assert not t2.wait(0.01)
+    t0.done()
+    assert t2.wait(0.01)
+    t0.done()  # twice is harmless
+    t3 = _Turn(line)
+    assert not t3.wait(0.05)  # t2 never finishes: t3 gives up waiting after its patience
