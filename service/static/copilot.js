@@ -31,6 +31,7 @@
   var timer = null;
   var inflight = null;
   var focusAfterRender = null;
+  var openedReason = null;  // the reason of the ticket this call opened
 
   var SCALARS = ["county", "residence", "household_size", "employment", "months_without_income",
     "unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member",
@@ -383,13 +384,17 @@
     var facts = current ? applyOverrides(current.facts) : applyOverrides({});
     // The agent's notes are the ticket's excerpt for the county (the caller's words in full);
     // the extracted reason stays in facts.urgent_reason.
-    var reason = (notes.value.trim() || facts.urgent_reason || "").slice(0, 500) || "坐席判断需立即救助";
+    // One call, one ticket: a second press sends the first reason again, so the service answers
+    // with the ticket already opened (same conversation + same reason) instead of a duplicate.
+    var reason = openedReason ||
+      (notes.value.trim() || facts.urgent_reason || "").slice(0, 500) || "坐席判断需立即救助";
     facts.urgent = true;
     if (!facts.urgent_reason) facts.urgent_reason = reason;
     ticketBtn.disabled = true;
     ticketResult.textContent = "正在开单…";
     post("/web/api/tickets", {urgent_reason: reason, county: facts.county || null, facts: facts,
                               source: "copilot", conversation_id: callId}).then(function (t) {
+      openedReason = reason;
       ticketResult.textContent = "";
       var link = el("a", {href: "/queue/" + t.id, id: "ticket-link", text: "急难工单 #" + t.id});
       ticketResult.appendChild(el("span", {text: "已开"}));
