@@ -161,8 +161,9 @@ def bar_chart(stats: DailyStats, *, width: int = 640, height: int = 220) -> dict
                      "w": round(slot * 0.7, 1), "h": round(h, 1), "count": count,
                      "label": f"{day.month}/{day.day}", "day": day.isoformat(),
                      "show_label": n <= 16 or i % max(1, n // 8) == 0 or i == n - 1})
-    grid = [{"y": round(top + plot_h - plot_h * f, 1), "value": round(top_value * f, 1) if top_value * f % 1 else int(top_value * f)}
-            for f in (0, 0.5, 1)]
+    # Gridlines at 0, the middle (when it is a whole number of tickets) and the top.
+    grid = [{"y": round(top + plot_h - plot_h * f, 1), "value": int(top_value * f)}
+            for f in (0, 0.5, 1) if (top_value * f) % 1 == 0]
     return {"width": width, "height": height, "bars": bars, "grid": grid, "left": left,
             "right": width - right, "base": top + plot_h, "label_y": height - 8}
 
