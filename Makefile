@@ -1,6 +1,7 @@
 # Two commands set everything up: `make run` and `make test` (see README.md).
 # Each area adds its own targets in mk/*.mk; this file holds the environments they share.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 
@@ -13,6 +14,9 @@ RASA_PY := $(RASA_VENV)/bin/python
 SVC_STAMP := $(VENV)/.stamp-$(shell cat requirements/service.txt pyproject.toml | sha256sum | cut -c1-12)
 RASA_STAMP := $(RASA_VENV)/.stamp-$(shell cat requirements/rasa.txt pyproject.toml | sha256sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# This machine's pip config lists local package folders; pip warns once per package it does not
+# find there. Keep pip's exit status (pipefail), drop that noise.
+PIP_QUIET := 2>&1 | { grep -v "is neither a file nor a directory" || true; }
 
 # Areas append to these.
 TEST_TARGETS :=
@@ -28,14 +32,14 @@ help:
 
 $(SVC_STAMP): requirements/service.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements/service.txt
-	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip install -q -r requirements/service.txt $(PIP_QUIET)
+	$(PY) -m pip install -q --no-deps -e . $(PIP_QUIET)
 	@rm -f $(VENV)/.stamp-*; touch $@
 
 $(RASA_STAMP): requirements/rasa.txt pyproject.toml
 	@test -x $(RASA_PY) || $$(scripts/find-python310) -m venv $(RASA_VENV)
-	$(RASA_PY) -m pip install -q -r requirements/rasa.txt
-	$(RASA_PY) -m pip install -q --no-deps -e .
+	$(RASA_PY) -m pip install -q -r requirements/rasa.txt $(PIP_QUIET)
+	$(RASA_PY) -m pip install -q --no-deps -e . $(PIP_QUIET)
 	@rm -f $(RASA_VENV)/.stamp-*; touch $@
 
 venv: $(SVC_STAMP)
