@@ -220,7 +220,8 @@ def main() -> int:
         raise SystemExit("--turns must be 1..10")
 
     topo_mod = _topology()
-    topo = topo_mod.Topology(rasa_ports=(topo_mod.free_port(), topo_mod.free_port()), as_of="2022-07-01")
+    topo = topo_mod.Topology(rasa_ports=(topo_mod.free_port(), topo_mod.free_port()), as_of="2022-07-01",
+                             name="bench")
     t_start = time.perf_counter()
     topo.start()
     startup = time.perf_counter() - t_start
@@ -236,7 +237,7 @@ def main() -> int:
                                             args.timeout, deadline))
         time.sleep(1.0)
         replies = scrape(topo.service_url)
-        checks = check_counts(topo.service_db_url, topo_mod.pg_url(topo_mod.RASA_DB), chat["answered"],
+        checks = check_counts(topo.service_db_url, topo.rasa_db_url, chat["answered"],
                               chat["urgent"], args.turns)
         router = httpx.get(f"{topo.router_url}/_router/status", trust_env=False).json()
     finally:

@@ -174,11 +174,11 @@ def set_database_online(name: str, online: bool) -> None:
     eng.dispose()
 
 
-def flush_redis_prefix() -> None:
+def flush_redis_prefix(prefix: str = REDIS_PREFIX) -> None:
     import redis
 
     r = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-    for key in r.scan_iter(f"{REDIS_PREFIX}*"):
+    for key in r.scan_iter(f"{prefix}*"):
         r.delete(key)
 
 
@@ -237,6 +237,9 @@ class Topology:
     actions_port: int = 0
     router_port: int = 0
     model: str | None = None
+    # Several topologies may run at once (make topology, the tests, the load test): each gets its
+    # own databases and lock keys, named after it.
+    name: str = ""
     fresh: bool = True
     as_of: str | None = None
     startup_timeout: float = 600.0
@@ -251,7 +254,12 @@ class Topology:
         self.bot_token = secrets.token_urlsafe(24)
         self.admin_password = secrets.token_urlsafe(12)
         self.secret_key = secrets.token_urlsafe(48)
-        self.service_db_url = pg_url(SERVICE_DB)
+        suffix = f"_{self.name}" if self.name else ""
+        self.service_db = SERVICE_DB + suffix
+        self.rasa_db = RASA_DB + suffix if not self.name else f"{SERVICE_DB}{suffix}_rasa"
+        self.redis_prefix = REDIS_PREFIX + self.name.replace("_", "")
+        self.service_db_url = pg_url(self.service_db)
+        self.rasa_db_url = pg_url(self.rasa_db)
 
     # -- addresses ---------------------------------------------------------------------------
     @property
@@ -276,11 +284,11 @@ class Topology:
         host, port = hostport.split(":") if ":" in hostport else (hostport, "5432")
         return {
             "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
-            "RASA_DB_HOST": host, "RASA_DB_PORT": port, "RASA_DB_NAME": RASA_DB,
+            "RASA_DB_HOST": host, "RASA_DB_PORT": port, "RASA_DB_NAME": self.rasa_db,
             "RASA_DB_USER": user.split(":")[0], "RASA_DB_PASSWORD": "",
             "RASA_DB_LOGIN_DB": PG_ROOT.rsplit("/", 1)[1].split("?")[0],
             "RASA_REDIS_HOST": REDIS_HOST, "RASA_REDIS_PORT": str(REDIS_PORT),
-            "RASA_REDIS_DB": str(REDIS_DB), "RASA_REDIS_KEY_PREFIX": REDIS_PREFIX,
+            "RASA_REDIS_DB": str(REDIS_DB), "RASA_REDIS_KEY_PREFIX": self.redis_prefix,
             "RASA_ACTION_ENDPOINT": f"{self.actions_url}/webhook",
         }
 
@@ -315,8 +323,8 @@ class Topology:
     def prepare(self) -> None:
         ensure_postgres()
         ensure_redis()
-        create_databases(SERVICE_DB, RASA_DB, fresh=self.fresh)
-        flush_redis_prefix()
+        create_databases(self.service_db, self.rasa_db, fresh=self.fresh)
+        flush_redis_prefix(self.redis_prefix)
         from service.core.db import migrate
 
         migrate(self.service_db_url)

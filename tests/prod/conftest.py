@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_topology():
+    if "hotline_topology" in sys.modules:  # a driver that already holds a running topology
+        return sys.modules["hotline_topology"]
     spec = importlib.util.spec_from_file_location("hotline_topology", ROOT / "scripts" / "topology.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["hotline_topology"] = module
@@ -68,12 +70,16 @@ def fresh_pg_db(postgres_root):
 def topology(postgres_root, redis_ready):
     """The whole production shape without containers: PostgreSQL, Redis, action server, two Rasa
     servers behind the sticky router, the service. Needs a trained model (make rasa-model)."""
+    attached = getattr(topology_mod, "ATTACHED", None)
+    if attached is not None:  # started by the caller (a development driver): not ours to stop
+        yield attached
+        return
     try:
         model = topology_mod.newest_model()
     except RuntimeError as exc:
         pytest.fail(f"{exc} — `make test-prod` depends on rasa-model")
     ports = tuple(topology_mod.free_port() for _ in range(2))
-    topo = topology_mod.Topology(rasa_ports=ports, model=model, as_of=os.environ.get("HOTLINE_TOPOLOGY_AS_OF", "2022-07-01"))
+    topo = topology_mod.Topology(rasa_ports=ports, model=model, name="tests", as_of=os.environ.get("HOTLINE_TOPOLOGY_AS_OF", "2022-07-01"))
     topo.start()
     try:
         yield topo

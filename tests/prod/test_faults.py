@@ -7,6 +7,7 @@ Order matters (file order, one topology per session): the Rasa servers are kille
 from __future__ import annotations
 
 import threading
+import uuid
 import time
 
 import httpx
@@ -20,6 +21,8 @@ from service.main import create_app
 from service.services.chat import FALLBACK_TEXT
 from service.services.outbox import FakeNotifier
 from service.services.rasa import HttpRasaClient
+
+RUN = uuid.uuid4().hex[:6]  # senders unique per run: the tracker store outlives a test
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -60,7 +63,7 @@ def backend_of(topology, sender: str) -> str:
 
 # ------------------------------------------------------------------ the action server dies
 def test_action_server_killed_mid_conversation(topology):
-    sender = "fault-actions-1"
+    sender = f"fault-actions-1-{RUN}"
     turn(topology, sender, "你好")
     turn(topology, sender, "我是西吉县的低保户")
     topology.kill("actions")
@@ -107,10 +110,10 @@ def test_a_stalled_notifier_delays_notices_but_not_callers_or_tickets(topology, 
         for i in range(5):
             r = c.post("/api/v1/tickets", headers={"Authorization": "Bearer bt"}, json={
                 "urgent_reason": f"{URGENT}（第{i}位）", "county": "西吉县", "facts": {"county": "西吉县"},
-                "conversation_id": f"fault-notify-{i}", "source": "rest"})
+                "conversation_id": f"fault-notify-{i}-{RUN}", "source": "rest"})
             assert r.status_code == 201
             ids.append(r.json()["id"])
-        r = c.post("/webhooks/rest/webhook", json={"sender": "fault-notify-chat", "message": "你好"})
+        r = c.post("/webhooks/rest/webhook", json={"sender": f"fault-notify-chat-{RUN}", "message": "你好"})
         assert r.status_code == 200 and r.json()[0]["text"] != FALLBACK_TEXT
         assert time.perf_counter() - started < 60  # nobody waited for the notifier
         assert wait_until(lambda: notifier.calls >= 1, 10)  # the worker is stuck in the first send
@@ -124,38 +127,38 @@ def test_a_stalled_notifier_delays_notices_but_not_callers_or_tickets(topology, 
 
 
 # ------------------------------------------------------------------ the databases go away
-def _databases_online(topo_mod, online: bool) -> None:
-    topo_mod.set_database_online(topo_mod.SERVICE_DB, online)
-    topo_mod.set_database_online(topo_mod.RASA_DB, online)
+def _databases_online(topology, topo_mod, online: bool) -> None:
+    topo_mod.set_database_online(topology.service_db, online)
+    topo_mod.set_database_online(topology.rasa_db, online)
 
 
 @pytest.mark.xfail(strict=True, reason="service/services/chat.py: handle_turn() records the turn in the "
                                        "database before anything else, so with the database down a caller "
                                        "gets a 500 instead of the 12345 fallback (asked of the service's owner)")
 def test_callers_get_an_answer_while_the_database_is_down(topology, topo_mod):
-    _databases_online(topo_mod, False)
+    _databases_online(topology, topo_mod, False)
     try:
         r = httpx.post(f"{topology.service_url}/webhooks/rest/webhook", timeout=120, trust_env=False,
-                       json={"sender": "fault-db-down", "message": "我在西吉县，" + URGENT})
+                       json={"sender": f"fault-db-down-{RUN}", "message": "我在西吉县，" + URGENT})
         assert r.status_code == 200 and r.json()[0]["text"]
     finally:
-        _databases_online(topo_mod, True)
+        _databases_online(topology, topo_mod, True)
 
 
 def test_everything_recovers_after_a_database_outage_without_restarts(topology, topo_mod):
-    sender = "fault-db-1"
+    sender = f"fault-db-1-{RUN}"
     turn(topology, sender, "我是原州区的")
-    _databases_online(topo_mod, False)
+    _databases_online(topology, topo_mod, False)
     try:
         health = httpx.get(f"{topology.service_url}/healthz", timeout=30, trust_env=False)
         assert health.status_code == 503 and "database" in health.json()["down"]
         time.sleep(3)  # a few outbox passes fail meanwhile; the worker must survive them
     finally:
-        _databases_online(topo_mod, True)
+        _databases_online(topology, topo_mod, True)
     assert wait_until(lambda: httpx.get(f"{topology.service_url}/healthz", timeout=30,
                                         trust_env=False).status_code == 200, 30)
     # The same processes carry on: the conversation, the bot's ticket, its notification.
-    turn(topology, sender, "家里三口人")
+    turn(topology, sender, "我是原州区的，家里三口人")
     turn(topology, sender, URGENT)
     [ticket] = tickets_of(topology, sender)
     assert ticket["county"] == "原州区"
@@ -174,9 +177,9 @@ def test_everything_recovers_after_a_database_outage_without_restarts(topology, 
 # ------------------------------------------------------------------ a Rasa server dies (last)
 def test_a_killed_rasa_server_hands_its_senders_to_the_other_then_both_down_falls_back(topology):
     first = topology.rasa_url(0)
-    sender = next(s for s in (f"fault-rasa-{i}" for i in range(50)) if backend_of(topology, s) == first)
-    turn(topology, sender, "我是西吉县的低保户")
-    turn(topology, sender, "家里五口人")
+    sender = next(s for s in (f"fault-rasa-{i}-{RUN}" for i in range(50)) if backend_of(topology, s) == first)
+    turn(topology, sender, "我是西吉县的低保户，家里五口人")
+    turn(topology, sender, "谢谢")
     topology.kill("rasa1")
     texts = turn(topology, sender, "我能领什么补贴")
     assert FALLBACK_TEXT not in texts  # the other server answered, from the shared tracker store
