@@ -10,7 +10,8 @@ Measures, signing every push as WeChat does:
 The assistant is the service's real chat path (service.services.chat.handle_turn: extraction,
 the conversation record, the ticket logic) in front of an in-process fake Rasa that takes
 --rasa-delay seconds per turn; the WeChat API is the in-process fake. When a Rasa server answers
-on 127.0.0.1:5005, the sequential and concurrent runs are repeated with the real Rasa.
+on 127.0.0.1:5005 (or HOTLINE_RASA_URL), the sequential and concurrent runs are repeated with the
+real Rasa (and its action server, HOTLINE_ACTION_SERVER_URL).
 
     .venv/bin/python bench/bench_wechat.py --out bench/results/wechat.json
 """
@@ -39,7 +40,8 @@ TOKEN = "bench-wechat-token"
 AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
 APP_ID = "wxbench000000001"
 ACCOUNT = "gh_bench000001"
-REAL_RASA = "http://127.0.0.1:5005"
+REAL_RASA = os.environ.get("HOTLINE_RASA_URL", "http://127.0.0.1:5005")
+ACTION_SERVER = os.environ.get("HOTLINE_ACTION_SERVER_URL", "http://127.0.0.1:5055")
 FALLBACK_MARK = "智能助手暂时无法回答".encode()  # service.services.chat.FALLBACK_TEXT
 TEXTS = [
     "我住在西吉县，家里4口人，是农村低保户",
@@ -75,7 +77,7 @@ def serve(port: int, db_url: str, mode: str, rasa: str, rasa_delay: float, slow_
             return [{"recipient_id": sender, "text": f"关于“{message[:20]}”：请告诉我您所在的县（市、区）。"}]
         client = FakeRasa(reply=reply)
     else:
-        client = HttpRasaClient(REAL_RASA, "http://127.0.0.1:5055", timeout=15)
+        client = HttpRasaClient(REAL_RASA, ACTION_SERVER, timeout=15)
     app = create_app(Settings(**kwargs), rasa=client)
     app.state.wechat_api = FakeWeChatApi()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
