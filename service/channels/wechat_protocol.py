@@ -7,6 +7,7 @@ Everything here is pure (no database, no app): the router in `wechat.py` calls i
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import time
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature as _wechatpy_check_signature
+from wechatpy.utils import WeChatSigner
 
 from service.core.errors import ApiError
 from service.services.wechat_text import MAX_TEXT_BYTES, clean_text, split_text
@@ -40,10 +41,11 @@ def check_signature(token: str, signature: str | None, timestamp: str | None, no
     if not signature or not timestamp or not nonce:
         missing = [n for n, v in (("signature", signature), ("timestamp", timestamp), ("nonce", nonce)) if not v]
         raise forbidden(f"缺少签名参数 / missing signature parameter(s): {', '.join(missing)}")
-    try:
-        _wechatpy_check_signature(token, signature, timestamp, nonce)
-    except InvalidSignatureException:
-        raise forbidden("签名错误 / invalid signature") from None
+    signer = WeChatSigner()
+    signer.add_data(token, timestamp, nonce)
+    # Constant-time: the answer's timing must not tell how much of a guess was right.
+    if not hmac.compare_digest(signer.signature.encode(), signature.strip().lower().encode("utf-8")):
+        raise forbidden("签名错误 / invalid signature")
 
 
 def check_timestamp(timestamp: str, window_seconds: int, now: float | None = None) -> int:

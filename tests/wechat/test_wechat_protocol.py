@@ -72,7 +72,7 @@ def test_reply_text_that_would_break_cdata_is_escaped(wechat, assistant):
 
 # ---------------------------------------------------------------- forged and stale requests
 @pytest.mark.parametrize("case", ["wrong_token", "tampered_signature", "missing_signature", "stale",
-                                  "future", "not_a_number"])
+                                  "future", "not_a_number", "non_ascii_signature"])
 def test_forged_or_stale_pushes_are_refused_before_anything(wechat, assistant, db, case):
     before = snapshot(db)
     now = int(time.time())
@@ -81,6 +81,8 @@ def test_forged_or_stale_pushes_are_refused_before_anything(wechat, assistant, d
         r = WeChatSide(wechat.http, token="guessed-token").push(xml)
     elif case == "tampered_signature":
         r = wechat.push(xml, signature="0" * 40)
+    elif case == "non_ascii_signature":
+        r = wechat.push(xml, signature="签名" * 20)
     elif case == "missing_signature":
         r = wechat.http.post("/wechat", params={"timestamp": str(now), "nonce": "1"}, content=xml.encode())
         r = wechat.read(r)
