@@ -19,6 +19,9 @@ class Ticket(Base):
         # Same conversation + same reason = same ticket (NULL conversation ids never collide).
         UniqueConstraint("conversation_id", "reason_hash"),
         Index("ix_tickets_county_status", "county", "status"),
+        # The queue pages' order, counts and stats (migration web_0001).
+        Index("ix_tickets_queue", "status", "created_at", "sla_due_at", "first_action_at"),
+        Index("ix_tickets_county_queue", "county", "status", "created_at", "sla_due_at", "first_action_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
