@@ -2,7 +2,7 @@
 
 1. Copilot: time from the agent's last keystroke to updated results on the page, over `--edits`
    edits of a caller's story (each edit types or deletes a few characters, like an agent
-   correcting notes). Includes the page's ~250 ms debounce, the HTTP round trip, extraction +
+   correcting notes). Includes the page's ~150 ms debounce, the HTTP round trip, extraction +
    policy evaluation in the service, and rendering. Also the analyze round trip alone.
 2. Queue: the queue page with `--tickets` tickets seeded straight into the database — full
    navigation in the browser (first byte and load) for an admin (every county) and a county
@@ -170,7 +170,7 @@ def main() -> int:
         "notes": (f"Headless Debian Chromium via Playwright, live uvicorn (1 worker) on SQLite, 2 shared cores. "
                   f"Copilot: {len(k2r)} edits (typing at 40 ms/key or Backspace) on a caller's story; "
                   "keystroke-to-result = last input event to the rendered answer whose request began "
-                  "after it, including the page's 250 ms debounce (skipped when the text ends with a clause-ending "
+                  "after it, including the page's 150 ms debounce (skipped when the text ends with a clause-ending "
                   "mark); round trip = fetch + extraction + "
                   f"policy_kb.evaluate + render. Queue: {args.tickets} tickets over 22 counties and 30 days "
                   "seeded in the DB; load = navigation start to load event (2 warm-up loads dropped); "

@@ -3,7 +3,7 @@
 // innerHTML with data), so what the caller said can never become markup.
 (function () {
   "use strict";
-  var DEBOUNCE_MS = 250;
+  var DEBOUNCE_MS = 150;  // a pause in typing; analyze itself takes tens of ms
   var TOP_QUESTIONS = 5;
   var vocab = JSON.parse(document.getElementById("vocab").textContent);
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
