@@ -8,6 +8,7 @@ Scalars said later in the same text win (corrections: 不对，是四口人).
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -214,9 +215,10 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _span_of(spans, pos) -> tuple[int, int]:
-    for s, e in spans:
-        if s <= pos < e:
-            return s, e
+    """The (start, end) span of `spans` (sorted, disjoint) holding pos; binary search for long notes."""
+    i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    if i >= 0 and spans[i][0] <= pos < spans[i][1]:
+        return spans[i]
     return pos, pos
 
 
