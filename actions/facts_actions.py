@@ -97,21 +97,25 @@ class ValidateFactsForm(FormValidationAction):
         try:
             events: list[dict[str, Any]] = []
             requested = tracker.get_slot(REQUESTED_SLOT)
-            if requested and tracker.latest_action_name == "action_listen":
-                # the caller has just replied to our question
-                intent = state.latest_intent(tracker)
-                changed = tracker.get_slot("facts_changed") or []
-                if intent not in ANSWER_INTENTS or (not changed and intent not in SKIP_INTENTS):
-                    return []  # nothing for the form: it rejects and the rules answer the intent
+            intent = state.latest_intent(tracker)
+            changed = tracker.get_slot("facts_changed") or []
+            logger.debug("validate_facts_form: requested=%s intent=%s changed=%s",
+                         requested, intent, changed)
+            # Rasa's validation tracker shows neither the previous action nor (always) the
+            # events, so the latest intent tells an answer from an interruption. Returning only
+            # `requested_slot` makes the form reject a fresh message (the rules answer it) and
+            # ask its question again when it resumes after that answer.
+            if requested and intent in ANSWER_INTENTS and (changed or intent in SKIP_INTENTS):
                 if changed:
                     events.append(SlotSet("facts_changed", changed))
-                else:
+                else:  # an answer we could not read: do not ask it again
                     field = state.field_for(requested)
                     skipped = list(tracker.get_slot("skipped_fields") or [])
                     if field and field not in skipped:
                         skipped.append(field)
                     events.append(SlotSet("skipped_fields", skipped))
-                tracker.add_slots(events)
+                # Rasa may send the tracker without its event list, so not tracker.add_slots()
+                tracker.slots.update({e["name"]: e["value"] for e in events})
             slots = plan(tracker)
             events.append(SlotSet(REQUESTED_SLOT, slots[0] if slots else None))
             return events

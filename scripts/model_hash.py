@@ -14,11 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # What training reads: config, domain, stories/rules, NLU examples and word lists, the custom
-# NLU components and the extractor they call, the policy tables the lexicon is generated from,
-# and the Rasa requirements (another Rasa version trains another model).
+# NLU components and the extractor they call, the policy tables the lexicon is generated from
+# (and the builder of build/nlu from them), and the Rasa requirements (another Rasa version
+# trains another model).
 INPUTS = (
     "bot/config.yml", "bot/domain", "bot/data", "nlu_data/nlu", "nlu_data/lexicon",
-    "bot/components", "extraction", "policy_kb/data", "policy_kb/parameters", "requirements/rasa.txt",
+    "bot/components", "extraction", "policy_kb/data", "policy_kb/parameters", "policy_kb/tables.py",
+    "scripts/build_nlu_assets.py", "requirements/rasa.txt",
 )
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}

@@ -44,8 +44,8 @@ def make_tracker(text: str = "", *, intent: str = "describe_situation", slots: d
         slots=all_slots,
         latest_message={"text": text, "intent": {"name": intent, "confidence": 0.99},
                         "entities": entities or [], "metadata": metadata or {"channel": "rest"}},
-        events=[{"event": "action", "name": "action_listen"},
-                {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}],
+        # Rasa sends validation actions a tracker without its event list (EventVerbosity.NONE)
+        events=None,
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},

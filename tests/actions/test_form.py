@@ -88,11 +88,24 @@ def test_other_intents_make_the_form_reject(in_force, domain):
                            slots={"facts": {"county": "西吉县"}, "facts_changed": [],
                                   "requested_slot": "ask_status_dibao"})
     _, events = run(ValidateFactsForm(), tracker, domain)
-    assert events == []  # no slot set: Rasa's form rejects and the rules answer ask_measure
+    # only requested_slot: Rasa's form rejects the message and the rules answer ask_measure;
+    # when the form resumes after that answer, the same call asks its question again
+    assert list(slot_events(events)) == ["requested_slot"]
+    assert slot_events(events)["requested_slot"] == "ask_status_dibao"
+
+
+def test_resuming_after_an_interruption_asks_the_policys_question(in_force, domain):
+    facts = {"employment": "unemployed_migrant_worker"}
+    tracker = make_tracker("第五条是什么", intent="ask_measure", latest_action="facts_form",
+                           slots={"facts": facts, "facts_changed": [],
+                                  "requested_slot": "ask_months_without_income"})
+    _, events = run(ValidateFactsForm(), tracker, domain)
+    assert slot_events(events) == {"requested_slot": _first_slot(facts)}
 
 
 def test_an_unparsed_answer_is_skipped_not_asked_again(in_force, domain):
-    tracker = make_tracker("这个我也不清楚", slots={"facts": {}, "facts_changed": [],
+    # Rasa's validation tracker names the form itself as the latest action
+    tracker = make_tracker("这个我也不清楚", latest_action="facts_form", slots={"facts": {}, "facts_changed": [],
                                                     "requested_slot": "ask_status_dibao"})
     _, events = run(ValidateFactsForm(), tracker, domain)
     slots = slot_events(events)
