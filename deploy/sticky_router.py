@@ -74,7 +74,10 @@ def sender_of(method: str, path: str, body: bytes) -> str | None:
 class StickyRouter:
     """Pure ASGI app."""
 
-    def __init__(self, servers: list[str], *, timeout: float = 60.0):
+    # A turn that reached Rasa must not be cut off: closing the connection makes Rasa (Sanic) cancel
+    # it, even while it waits for the conversation's lock, and the message is lost. So the upstream
+    # wait is long; the caller (the service) keeps its own, shorter timeout and falls back.
+    def __init__(self, servers: list[str], *, timeout: float = 300.0):
         self.ring = Ring(servers)
         self.down_until: dict[str, float] = {}
         self.timeout = timeout

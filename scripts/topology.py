@@ -298,6 +298,9 @@ class Topology:
         self.procs["actions"] = Proc(
             "actions", [RASA_BIN, "run", "actions", "-p", str(self.actions_port), "--actions", "actions"],
             {"HOTLINE_TICKETS": "http", "HOTLINE_SERVICE_URL": self.service_url,
+             # Sanic's keep-alive must outlast the Rasa servers' pooled connections to it, or
+             # Rasa writes into a closing socket under load ("Cannot write to closing transport").
+             "SANIC_KEEP_ALIVE_TIMEOUT": "75",
              "HOTLINE_BOT_TOKEN": self.bot_token, "RASA_TELEMETRY_ENABLED": "false",
              "PYTHONPATH": str(ROOT), **as_of},
             f"{self.actions_url}/health")
