@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # (label, pattern on "<bench>.<metric>") — the first matches of each are the headline figures.
 HEADLINE = [
     ("policy evaluations/s", r"^policy\..*(evaluations?|evals?)_per_second"),
-    ("parse latency", r"\.(nlu_)?parse.*_(p50|p95)_ms$"),
-    ("chat turn latency", r"\.(chat|turn|chat_turn)\w*_(p50|p95|p99)_ms$"),
+    ("policy evaluate latency", r"policy_evaluate\w*_(p50|p95)_ms$"),
+    ("parse latency", r"\.(nlu_)?parse\w*_(p50|p95|median)_ms$"),
+    ("chat turn latency", r"\.(chat|turn|chat_turn)\w*_(p50|p95|p99|median)_ms$"),
     ("chat throughput", r"\.chat_turns_per_second$"),
     ("copilot latency", r"\.copilot\w*_(p50|p95|p99)_ms$"),
     ("WeChat reply latency", r"\.wechat\w*_(p50|p95|p99)_ms$|^wechat\..*_(p50|p95|p99)_ms$"),
@@ -56,16 +57,28 @@ def load(directory: Path, out_name: str) -> tuple[dict, dict]:
     return results, invalid
 
 
+ROWS_PER_LABEL = {"memory (RSS MB)": 10, "load checks": 6}
+
+
+def _rank(key: str) -> int:
+    """p95 first, then p50, then the rest (p99 last): a short table shows the typical figures."""
+    for i, part in enumerate(("p95", "p50", "median", "per_second")):
+        if part in key:
+            return i
+    return 5 if "p99" in key else 4
+
+
 def headline(results: dict) -> list[dict]:
     rows, used = [], set()
     for label, pattern in HEADLINE:
         rx = re.compile(pattern)
-        for bench, data in results.items():
-            for metric, value in data["metrics"].items():
-                key = f"{bench}.{metric}"
-                if key not in used and rx.search(key):
-                    used.add(key)
-                    rows.append({"what": label, "metric": key, "value": value})
+        found = [(f"{bench}.{metric}", value) for bench, data in results.items()
+                 for metric, value in data["metrics"].items()
+                 if f"{bench}.{metric}" not in used and rx.search(f"{bench}.{metric}")]
+        found.sort(key=lambda kv: _rank(kv[0]))
+        for key, value in found[:ROWS_PER_LABEL.get(label, 4)]:
+            used.add(key)
+            rows.append({"what": label, "metric": key, "value": value})
     return rows
 
 
@@ -91,10 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print(f"no benchmark results in {args.dir}", file=sys.stderr)
     width = max([len(r["metric"]) for r in rows] + [20])
-    print(f"{'what':<22} {'metric':<{width}} {'value':>14}")
-    print("-" * (38 + width))
+    print(f"{'what':<24} {'metric':<{width}} {'value':>14}")
+    print("-" * (40 + width))
     for r in rows:
-        print(f"{r['what']:<22} {r['metric']:<{width}} {fmt(r['value']):>14}")
+        print(f"{r['what']:<24} {r['metric']:<{width}} {fmt(r['value']):>14}")
     others = sum(len(d["metrics"]) for d in results.values()) - len(rows)
     print(f"\n{len(results)} benchmarks ({', '.join(sorted(results))}); {others} more figures in {out}")
     for name, why in invalid.items():
