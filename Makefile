@@ -47,7 +47,7 @@ rasa-venv: $(RASA_STAMP)
 
 # Fast suites first, so a broken rule fails in seconds rather than after a Rasa training.
 TEST_ORDER := test-policy test-screening test-service test-wechat test-web test-nlu test-bot test-prod
-test: $(filter $(TEST_ORDER),$(TEST_TARGETS)) $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
+test: $(foreach t,$(TEST_ORDER),$(filter $(t),$(TEST_TARGETS))) $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
 	@echo "all test suites passed"
 
 bench: $(BENCH_TARGETS)
