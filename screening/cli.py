@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-SCREEN_ONLY = ("as_of", "receiving", "summary", "errors", "gaps")
+SCREEN_ONLY = ("as_of", "receiving", "summary", "errors", "gaps", "bom")
 SYNTH_ONLY = ("rows", "seed")
 
 
@@ -33,6 +33,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--errors", help="有误行报告 bad-row report (.csv/.parquet; default OUTPUT.errors.csv)")
     parser.add_argument("--gaps", help="应享未享名单 eligible-but-not-receiving list (default OUTPUT.not_receiving.csv)")
     parser.add_argument("--encoding", default="utf-8", help="CSV 编码 CSV encoding (utf-8, gbk, gb18030 …)")
+    parser.add_argument("--bom", action="store_true",
+                        help="CSV 输出带 UTF-8 BOM，Excel 可直接打开 write CSV outputs with a UTF-8 BOM (for Excel)")
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show the progress bar")
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
@@ -140,7 +142,7 @@ def _screen(args, as_of: date) -> int:
         outcome = screen(
             args.input, args.out, as_of=as_of, workers=args.workers or cpu_count(),
             receiving_path=args.receiving, summary_path=args.summary, errors_path=args.errors,
-            gaps_path=args.gaps, encoding=args.encoding, progress=bar, echo=echo,
+            gaps_path=args.gaps, encoding=args.encoding, progress=bar, echo=echo, bom=args.bom,
         )
     except ScreenError as exc:
         print(f"hotline screen: {exc}", file=sys.stderr)

@@ -409,7 +409,7 @@ def default_side_path(output: Path, tag: str, suffix: str = ".csv") -> Path:
 def screen(
     input_path, output_path, *, as_of: date, workers: int = 1, receiving_path=None,
     summary_path=None, errors_path=None, gaps_path=None, encoding: str = "utf-8",
-    progress=None, echo=None,
+    progress=None, echo=None, bom: bool = False,
 ) -> Outcome:
     """Screens `input_path` into `output_path` (and side files); see the module doc."""
     import resource
@@ -467,8 +467,8 @@ def screen(
     if echo and ignored:
         echo(f"忽略未知列 ignoring columns that are not Facts fields: {', '.join(ignored)}")
 
-    writer = BatchWriter(output_path, layout.schema())
-    errors_writer = _ErrorsWriter(errors_path, register.unit)
+    writer = BatchWriter(output_path, layout.schema(), bom=bom)
+    errors_writer = _ErrorsWriter(errors_path, register.unit, bom=bom)
     gap_tables: list[pa.Table] = []
     side: list[AtomicPath] = []
     config = {"layout": layout, "as_of": as_of, "receiving": receiving}
@@ -504,11 +504,11 @@ def screen(
             errors_writer.add(line, None, None, reason, echo)
         outcome.bad_rows = errors_writer.count
 
-        side.append(write_small_table(summary_path, summary_table(layout, outcome.counts)))
+        side.append(write_small_table(summary_path, summary_table(layout, outcome.counts), bom=bom))
         side.append(errors_writer.finish())
         outcome.outputs = {"output": output_path, "summary": summary_path, "errors": errors_path}
         if receiving is not None:
-            side.append(_write_gaps(gaps_path, gap_tables))
+            side.append(_write_gaps(gaps_path, gap_tables, bom=bom))
             outcome.outputs["not_receiving"] = gaps_path
             outcome.unmatched_receiving = len(receiving.keys() - matched)
         for atomic in side:
@@ -541,7 +541,7 @@ def _tasks(register, wanted):
         start += batch.num_rows
 
 
-def _write_gaps(path: Path, tables: list) -> AtomicPath:
+def _write_gaps(path: Path, tables: list, *, bom: bool = False) -> AtomicPath:
     schema = pa.schema([("county", pa.string()), (ID_COLUMN, pa.string()), ("measure", pa.int64()),
                         ("title", pa.string()), ("total_yuan", pa.float64())])
     if tables:
@@ -555,7 +555,7 @@ def _write_gaps(path: Path, tables: list) -> AtomicPath:
         table = table.select(schema.names)
     else:
         table = schema.empty_table()
-    return write_small_table(path, table)
+    return write_small_table(path, table, bom=bom)
 
 
 class _ErrorsWriter:
@@ -563,12 +563,12 @@ class _ErrorsWriter:
 
     FLUSH_ROWS = 10_000
 
-    def __init__(self, path: Path, unit: str):
+    def __init__(self, path: Path, unit: str, *, bom: bool = False):
         self.unit = unit
         self.count = 0
         self.schema = pa.schema([(unit, pa.int64()), (ID_COLUMN, pa.string()), ("field", pa.string()),
                                  ("reason", pa.string())])
-        self._writer = BatchWriter(path, self.schema)
+        self._writer = BatchWriter(path, self.schema, bom=bom)
         self._rows = self._empty()
 
     def _empty(self):

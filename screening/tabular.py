@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 BATCH_BYTES = 1 << 20  # CSV block size: about 10,000 register rows
+# Excel on Chinese Windows reads a CSV without a byte-order mark as GBK: --bom writes one.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class TabularError(Exception):
@@ -219,13 +221,17 @@ class AtomicPath:
 class BatchWriter:
     """Writes record batches to CSV or Parquet (by the target's extension), atomically."""
 
-    def __init__(self, target: str | os.PathLike, schema: pa.Schema):
+    def __init__(self, target: str | os.PathLike, schema: pa.Schema, *, bom: bool = False):
         self.kind = file_format(target)
         self.atomic = AtomicPath(target)
         self.schema = schema
         self.rows = 0
+        self._sink = None
         if self.kind == "csv":
-            self._writer = pacsv.CSVWriter(str(self.atomic.temp), schema)
+            self._sink = pa.OSFile(str(self.atomic.temp), "wb")
+            if bom:
+                self._sink.write(UTF8_BOM)
+            self._writer = pacsv.CSVWriter(self._sink, schema)
         else:
             self._writer = pq.ParquetWriter(str(self.atomic.temp), schema, compression="zstd")
 
@@ -241,6 +247,9 @@ class BatchWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
 
     def commit(self) -> None:
         self.close()
@@ -254,7 +263,7 @@ class BatchWriter:
         self.atomic.discard()
 
 
-def write_small_table(target: str | os.PathLike, table: pa.Table) -> AtomicPath:
+def write_small_table(target: str | os.PathLike, table: pa.Table, *, bom: bool = False) -> AtomicPath:
     """Writes a small table (a summary) to the temp file of `target`; the caller commits."""
     kind = file_format(target, allow_json=True)
     atomic = AtomicPath(target)
@@ -262,7 +271,10 @@ def write_small_table(target: str | os.PathLike, table: pa.Table) -> AtomicPath:
         text = json.dumps(table.to_pylist(), ensure_ascii=False, indent=1)
         atomic.temp.write_text(text + "\n", encoding="utf-8")
     elif kind == "csv":
-        pacsv.write_csv(table, str(atomic.temp))
+        with pa.OSFile(str(atomic.temp), "wb") as sink:
+            if bom:
+                sink.write(UTF8_BOM)
+            pacsv.write_csv(table, sink)
     else:
         pq.write_table(table, str(atomic.temp), compression="zstd")
     return atomic

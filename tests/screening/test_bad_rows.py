@@ -168,3 +168,16 @@ def test_output_may_not_overwrite_the_register(tmp_path):
     proc = hotline("screen", src, "--as-of", "2022-07-01", "--out", src, check=False)
     assert proc.returncode == 2 and "overwrite" in proc.stderr
     assert src.read_bytes() == before
+
+
+def test_bom_for_excel_and_a_bom_register_reads_back(registers, tmp_path):
+    hotline("screen", registers["csv"], "--as-of", "2022-07-01", "--out", tmp_path / "o.csv", "--bom", "--workers", "1")
+    for name in ("o.csv", "o.summary.csv", "o.errors.csv"):
+        assert (tmp_path / name).read_bytes().startswith(b"\xef\xbb\xbf"), name
+    # A register saved with a BOM (as Excel does) reads the same as one without.
+    src = tmp_path / "bom.csv"
+    src.write_bytes(b"\xef\xbb\xbf" + registers["csv"].read_bytes())
+    plain = screen(registers["csv"], tmp_path / "a.parquet", as_of=AS_OF)
+    with_bom = screen(src, tmp_path / "b.parquet", as_of=AS_OF)
+    assert with_bom.bad_rows == plain.bad_rows == 0
+    assert pq.read_table(tmp_path / "a.parquet").equals(pq.read_table(tmp_path / "b.parquet"))
