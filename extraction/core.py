@@ -158,6 +158,11 @@ def _rules() -> tuple[Rule, ...]:
         ("age", rf"(?P<num>{n})(?:多|来)?(?:周)?岁", _num(lo=0, hi=130), None),
         ("age", rf"(?:{lexicon._TOKEN_BEFORE}|都|已经)(?P<num>{n})(?:多|来)?了(?=$|{sep})", _num(lo=50, hi=120), None),
         ("months_without_income", rf"(?:大)?半年(?:多|了)?", lambda m: 6, lexicon.INCOME_LOSS),
+        ("months_without_income", rf"快半年", lambda m: 5, lexicon.INCOME_LOSS),  # nearly: not yet 6
+        ("months_without_income", rf"(?P<num>{n})年半", _num(scale=12, lo=12, hi=120, offset=6), lexicon.INCOME_LOSS),
+        # 七旬老人 / 年过八旬: decades of age
+        ("age", rf"(?:年过|已过|年逾)?(?P<num>[{lexicon.CN_DIGITS}])旬", _num(scale=10, lo=50, hi=110), None),
+        ("age", rf"年近(?P<num>[{lexicon.CN_DIGITS}])旬", _num(scale=10, lo=50, hi=110, offset=-1), None),
         ("age", rf"(?:今年|年纪|岁数|年龄)(?:已经|都|有|才)?(?P<num>{n})(?:多|来)?(?:了|岁)?", _num(lo=1, hi=130), None),
         ("age", rf"(?:老汉|老人|老人家|老伴|我妈|我爸|老娘|老爹|老母亲|老父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷|大大|爹|娘|"
                 rf"婆婆|公公|父亲|母亲)"

@@ -24,9 +24,14 @@ NUMERAL_RE = re.compile(NUMERAL)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 
 
+_TYPED_UNITS = re.compile(r"(?<=[0-9])[wWkK]")
+
+
 def fold_width(text: str) -> str:
-    """Full-width digits to ASCII; the length of the text is unchanged (spans stay valid)."""
-    return text.translate(_FULLWIDTH)
+    """Full-width digits to ASCII, and typed 1.5w / 3k to 万 / 千; the length of the text is
+    unchanged (spans stay valid)."""
+    text = text.translate(_FULLWIDTH)
+    return _TYPED_UNITS.sub(lambda m: "万" if m.group() in "wW" else "千", text)
 
 
 def _parse_section(text: str) -> float | None:
