@@ -15,6 +15,7 @@ from pathlib import Path
 from spacy.util import registry
 
 CALLBACK = "hotline.jieba_userdict.v1"
+DEFAULT_USERDICT = "build/nlu/jieba_userdict.txt"  # relative to the repository root (Rasa's working directory)
 _loaded: set[str] = set()
 _lock = threading.Lock()
 
@@ -23,6 +24,8 @@ def load_jieba_userdict(path: str | Path) -> None:
     """Load a jieba user dictionary into the process-wide jieba tokenizer (once per file)."""
     import jieba
 
+    if not Path(path).is_file() and Path(DEFAULT_USERDICT).is_file():
+        path = DEFAULT_USERDICT  # the checkout moved since `make nlu-assets`: use this checkout's build/
     path = str(Path(path).resolve())
     with _lock:
         if path in _loaded:
