@@ -18,8 +18,9 @@ logger = logging.getLogger(__name__)
 # Intents by which a caller answers the form's question; any other intent interrupts the form
 # (the form rejects, and a rule answers that intent instead).
 ANSWER_INTENTS = {"describe_situation", "affirm", "deny", "nlu_fallback"}
-# Intents after which an unparsed answer means "I don't know": move on instead of asking again.
-SKIP_INTENTS = {"describe_situation", "affirm", "deny"}
+# Intents after which an unparsed answer means "I don't know" (不知道 often lands in
+# nlu_fallback): move on instead of asking the same question again.
+SKIP_INTENTS = {"describe_situation", "affirm", "deny", "nlu_fallback"}
 
 
 class ActionExtractFacts(Action):

@@ -1,5 +1,6 @@
 """The facts form: what it asks, when it stops, and facts from any turn (corrections too)."""
 import policy_kb
+import pytest
 from datetime import date
 
 from actions import state
@@ -103,9 +104,10 @@ def test_resuming_after_an_interruption_asks_the_policys_question(in_force, doma
     assert slot_events(events) == {"requested_slot": _first_slot(facts)}
 
 
-def test_an_unparsed_answer_is_skipped_not_asked_again(in_force, domain):
+@pytest.mark.parametrize("intent", ["describe_situation", "deny", "nlu_fallback"])
+def test_an_unparsed_answer_is_skipped_not_asked_again(in_force, domain, intent):
     # Rasa's validation tracker names the form itself as the latest action
-    tracker = make_tracker("这个我也不清楚", latest_action="facts_form", slots={"facts": {}, "facts_changed": [],
+    tracker = make_tracker("这个我也不清楚", intent=intent, latest_action="facts_form", slots={"facts": {}, "facts_changed": [],
                                                     "requested_slot": "ask_status_dibao"})
     _, events = run(ValidateFactsForm(), tracker, domain)
     slots = slot_events(events)
