@@ -131,6 +131,13 @@ def _rules() -> tuple[Rule, ...]:
             requires=_rx(spec.get("requires")), not_before=_rx(spec.get("not_before")),
             not_after=_rx(spec.get("not_after")), priority=spec.get("priority", 0),
             also=tuple((spec.get("also") or {}).items()), third_party=spec.get("third_party", False)))
+        if spec["entity"] == "status":
+            # What became of the status decides (申请了低保还没批下来 / 以前不是低保户，去年评上了); these spans
+            # are longer than the bare term, so they win over it and over a negation before it.
+            for outcome, entity, prio in ((lexicon.STATUS_FAILED, "not_status", 8), (lexicon.STATUS_GRANTED, "status", 7)):
+                rules.append(Rule(
+                    entity, re.compile(rf"(?:{spec['re']}){lexicon.STATUS_GAP}{outcome}"), spec["value"], neg="none",
+                    requires=_rx(spec.get("requires")), priority=prio, third_party=True))
 
     n = NUMERAL
     num_rules = [

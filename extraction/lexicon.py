@@ -74,7 +74,8 @@ _status("dibao", ["低保户", "低保对象", "低保家庭", "低保人员", "
 # Bare 低保 in a question (农村低保一年多少钱) names the benefit, not the caller's status.
 _status("dibao", ["低保"], not_after=_Q_AFTER + r"|边缘|人口数据|户|还是|[^，。,；;\s]{0,6}(?:多少|吗|怎么|咋|啥|什么)",
         priority=-1)
-_term("not_status", "dibao", re_=r"低保[^，,。\s]{0,4}?(?:被)?(?:取消|停|退|撤|清退|退出)(?:了|掉了)", neg="none")
+_term("not_status", "dibao", re_=r"低保[^，,。\s]{0,4}?(?:被)?(?:取消|停|退|撤|清退|退出)(?:了|掉了)", neg="none",
+      third_party=True)
 # Spans that look like facts but are not: an either-or question, slogans and policy names.
 _term("_skip", "skip", ["同心协力", "同心同德", "惠农政策", "惠农补贴"],
       re_=r"(?:城市|城镇|城里)(?:低保)?(?:还是|或者|和|跟|与)(?:农村)(?:低保)?|农村(?:低保)?(?:还是|或者|和|跟|与)(?:城市|城镇|城里)(?:低保)?",
@@ -82,7 +83,7 @@ _term("_skip", "skip", ["同心协力", "同心同德", "惠农政策", "惠农�
 _status("tekun", ["特困供养人员", "特困供养对象", "特困供养", "特困人员", "特困户", "特困对象", "特困老人", "特困",
                   "五保户", "五保老人", "五保", "集中供养", "分散供养", "分散供养特困人员"],
         not_after=_Q_AFTER + r"|供养标准|生活困难")
-_status("dibao_marginal", ["低保边缘户", "低保边缘家庭", "低保边缘人口", "低保边缘人员", "低保边缘", "边缘低保户"],
+_status("dibao_marginal", ["低保边缘户", "低保边缘家庭", "低保边缘人口", "低保边缘人员", "低保边缘", "边缘低保户", "边缘户"],
         not_after=_Q_AFTER)
 _status("orphan_institutional", ["机构内养育孤儿", "机构养育孤儿", "福利院的孤儿", "福利院里的孤儿", "孤儿院的孤儿",
                                  "福利院养的孤儿"])
@@ -105,6 +106,23 @@ _status("vagrant", ["流浪乞讨人员", "流浪乞讨", "流浪人员", "流�
 _status("elderly_allowance", ["高龄津贴", "高龄补贴", "高龄老人津贴", "高龄补助", "高龄老人补贴"],
         re_=r"(?:领|拿|享受|有)(?:着|了)?高龄(?:津贴|补贴|补助)",
         not_after=r"(?:标准|政策|条件|怎么|咋|多少|是多少|能不能|吗)")
+
+# A status applied for but not granted, or held once and taken away (低保一直没批下来, 低保申请了还没下来,
+# 以前是低保户，后来退了): the caller is not on it now. The predicate follows the status in the same clause,
+# or opens the next clause after only time words and adverbs (，后来退了 / ，现在不是了 / ，没批).
+# Money words in between (低保金还没发下来) are a late payment, not a lost status.
+_GAP_CHARS = r"[^，,。！!？?；;：:\s金钱款标准]"
+_STATUS_LEAD = (r"(?:后来|现在|目前|如今|眼下|去年|前年|今年|年初|年底|上个月|这个月|上月|最近|前些天|前一阵|但是|可是|但|可|"
+                r"又|结果|已经|已|也|都|早就|早都|早|就|被|给|叫人|让人|村上|村里|乡上|乡里|镇上|上面|民政|说|还|一直|至今|"
+                r"到现在|再|人家)")
+STATUS_GAP = rf"(?:{_GAP_CHARS}{{0,12}}?|{_GAP_CHARS}{{0,3}}?[，,\s]+{_STATUS_LEAD}{{0,3}})"
+STATUS_FAILED = (r"(?:没有?批(?:下来|准|过)?|未(?:获)?批(?:准)?|批不下来|批不了|不给批|没给批|(?:还)?没有?下来|没有?通过|未通过|"
+                 r"没有?评上|评不上|没给评|不给评|没有?办(?:下来|成|上)|办不下来|办不成|不给办|没给办|没有?纳入|未纳入|"
+                 r"驳回|被拒|拒了|取消|撤销|撤了|停(?:了|掉|发|保|办)|退(?:了|出|掉)|清退|顶掉|拿掉|去掉|划掉|刷掉|刷下来|"
+                 r"不是了|没有了|没了|不给了|断了|不发了|不享受了|不让吃了|吃不上了)"
+                 r"(?=了|啦|呀|啊|呢|的|嘛|$|[，,。！!？?；;\s])")
+STATUS_GRANTED = (r"(?<![没不未])(?:评上了|批下来了|批了|批准了|通过了|办下来了|办上了|纳入了|吃上了|享受上了)"
+                  r"(?=呀|啊|呢|的|嘛|$|[，,。！!？?；;\s])")
 
 # ---- household size said without a numeral-and-classifier ----
 _term("household_size", 2, ["老两口", "我们老两口", "就我们两口子", "就俺们两口子", "就我和老伴", "就我跟老伴",
