@@ -59,6 +59,9 @@ class Rule:
     priority: int = 0
     also: tuple = ()  # further (entity, value) pairs the same words state (被困在 → stranded too)
     third_party: bool = False  # drop when the clause before it names somebody else and not the caller
+    # A duration that says how long ago something happened (毕业两年了 / 两年前毕业) counts only when the
+    # sentence also says, in so many words, that there is no income or no work (`strict`).
+    anchored: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None  # (before, after, strict)
 
 
 @dataclass
@@ -88,6 +91,25 @@ def _num(group: str = "num", scale: float = 1, lo: float = 0, hi: float = 1e9, o
             return None
         v = v * scale + offset
         return as_int(v) if lo <= v <= hi else None
+    return value
+
+
+_RANGE = re.compile(r"([一二两三四五六七八九])([二三四五六七八九十])")
+_RANGE_ORDER = "一二三四五六七八九十"
+
+
+def _months(scale: float = 1, lo: float = 0, hi: float = 120, offset: float = 0):
+    """Months from a numeral; a spoken range (三四个月, 五六个月, 两三年) counts its lower end, not 34."""
+    plain = _num(scale=scale, lo=lo, hi=hi, offset=offset)
+
+    def value(m: re.Match):
+        r = _RANGE.fullmatch(m.group("num"))
+        if r:
+            a, b = (_RANGE_ORDER.index(c.replace("两", "二")) for c in r.groups())
+            if b == a + 1:
+                v = (a + 1) * scale + offset
+                return as_int(v) if lo <= v <= hi else None
+        return plain(m)
     return value
 
 
@@ -146,7 +168,8 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"(?P<num>{n})口之家", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口)(?:有|就|就有|总共|一共|共|人|连我|算上我)*"
+        ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口|屋里头|屋头|家里边|家里面|屋里人|家里人)"
+                           rf"(?:有|就|就有|总共|一共|共|人|连我|算上我|加上我|包括我|算我|加我|连(?:我|娃娃|娃|老汉|婆姨|老人|孩子|和|带)+|在内|一起)*"
                            rf"(?P<num>{n})(?:个人|个(?!人)|口人|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
         ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
@@ -155,11 +178,12 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"(?:我|俺|额)一个人(?:带|拉扯|养)(?:着)?(?P<num>{n})个(?:娃娃|娃|孩子|小孩)", _num(lo=2, hi=30, offset=1),
          None),
         # months without income (needs an income-loss context in the sentence)
-        ("months_without_income", rf"快(?P<num>{n})个月", _num(lo=1, hi=120, offset=-1), lexicon.INCOME_LOSS),
-        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)",
-         _num(lo=0, hi=120), lexicon.INCOME_LOSS),
+        ("months_without_income", rf"快(?P<num>{n})个月", _months(offset=-1), lexicon.INCOME_LOSS),
+        # 四个来月 / 十来个月 / 两个多月: about that many, counted as the number said
+        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个来|来个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)",
+         _months(), lexicon.INCOME_LOSS),
         ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?礼拜", _num(scale=0, lo=0, hi=0), lexicon.INCOME_LOSS),
-        ("months_without_income", rf"(?P<num>{n})年(?:多|了|之久)?(?![0-9])", _num(scale=12, lo=12, hi=120),
+        ("months_without_income", rf"(?P<num>{n})(?:年|年来)(?:多|了|之久)?(?![0-9]|后|以后|之后)", _months(scale=12, lo=12),
          lexicon.INCOME_LOSS),
         # age
         ("age", rf"(?P<num>{n})(?:多|来)?(?:周)?岁", _num(lo=0, hi=130), None),
@@ -182,9 +206,11 @@ def _rules() -> tuple[Rule, ...]:
         ("measure", rf"措施(?:第)?(?P<num>{n})(?!{n})", _num(lo=1, hi=20), None),
         ("measure", rf"(?P<num>{n})号措施", _num(lo=1, hi=20), None),
     ]
+    anchored = (re.compile(lexicon.GRADUATED_BEFORE), re.compile(lexicon.GRADUATED_AFTER), re.compile(lexicon.NO_INCOME_STRICT))
     for entity, pattern, value, requires in num_rules:
         rules.append(Rule(entity, re.compile(pattern), value, neg="ignore", requires=_rx(requires),
-                          not_before=_rx(r"[0-9.]$|第$") if entity != "measure" else None, priority=1))
+                          not_before=_rx(r"[0-9.]$|第$") if entity != "measure" else None, priority=1,
+                          anchored=anchored if entity == "months_without_income" else None))
     return tuple(rules)
 
 
@@ -250,6 +276,12 @@ def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
                     continue
             if rule.not_after is not None and rule.not_after.match(text, m.end()):
                 continue
+            if rule.anchored is not None:
+                before, after, strict = rule.anchored
+                c_start = _span_of(clauses, m.start())[0]
+                if (before.search(text[max(c_start, m.start() - 10):m.start()]) or after.match(text, m.end())) \
+                        and not strict.search(text, s_start, s_end):
+                    continue
             if rule.third_party:
                 before = text[_span_of(clauses, m.start())[0]:m.start()]
                 if _third_party().search(before) and not _first_person().search(before):
