@@ -303,6 +303,77 @@ def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
     return taken
 
 
+@lru_cache(maxsize=1)
+def _qa_tables():
+    answers = {t: True for t in lexicon.QA_YES}
+    answers.update({t: False for t in lexicon.QA_NO})
+    answer = re.compile(
+        rf"(?P<sep>[？?：:/=]+\s*|[\s，,]+)(?:答|回答|答复|回复)?[:：]?\s*(?P<a>{_alt(answers)})"
+        r"(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、])")
+    topics = []
+    for spec in lexicon.TERM_RULES:
+        if spec["entity"] == "status" and not spec.get("requires"):
+            topics.append((re.compile(spec["re"]), "status", spec["value"]))
+        elif spec["entity"] in lexicon.QA_FIELDS and (spec.get("neg") == "flip" or spec["value"] is True):
+            topics.append((re.compile(spec["re"]), spec["entity"], spec["value"]))
+    for entity, value, pattern in lexicon.QA_TOPICS:
+        topics.append((re.compile(pattern), entity, value))
+    return answer, answers, tuple(topics), re.compile(lexicon.QA_QUESTION)
+
+
+_Q_BOUNDARY = re.compile(r"[。！!？?；;\n，,\s：:/=]")
+
+
+def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
+    """Facts stated by a question and its answer (有没有失业保险？没有 → false): the hits, and the spans
+    (topics and answers) whose ordinary readings they replace."""
+    answer_re, answers, topics, question_re = _qa_tables()
+    hits, spans = [], []
+    for m in answer_re.finditer(text):
+        q_end = m.start()
+        q_start = q_end
+        while q_start > 0 and q_end - q_start < 24 and not _Q_BOUNDARY.match(text, q_start - 1):
+            q_start -= 1
+        question = text[q_start:q_end]
+        if not question:
+            continue
+        asks = question_re.search(question)
+        punct = re.search(r"[？?：:/=]", m.group("sep")) is not None
+        # 低保？是 / 失业保险：无 ask by punctuation; 能返岗吗 不能 / 问是否低保户，答否 by their words;
+        # a terse note (失业保险 无) by a bare topic followed by 有/无/是/否 alone.
+        terse = not asks and not punct
+        if terse and m.group("a") not in ("有", "无", "是", "否"):
+            continue
+        yes = answers[m.group("a")]
+        found: list[tuple[int, int, str, Value]] = []
+        for pattern, entity, base in topics:
+            for t in pattern.finditer(text, q_start, q_end):
+                if t.end() > t.start():
+                    found.append((t.start(), t.end(), entity, base))
+        found.sort(key=lambda f: (f[0] - f[1], f[0]))
+        taken: list[tuple[int, int, str, Value]] = []
+        for f in found:
+            if all(f[1] <= s or f[0] >= e for s, e, *_ in taken):
+                taken.append(f)
+        if terse and not (len(taken) == 1 and taken[0][0] == q_start and taken[0][1] == q_end):
+            continue
+        # 不能自理吗？是 asks about the negated fact; 能不能/有没有 (A-not-A) is no negation.
+        a_not_a = bool(asks and asks.group(0) and re.search(r"是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|([^\s])[没不]\1",
+                                                             question))
+        for start, end, entity, base in taken:
+            flipped = not a_not_a and _NEG_TAIL.search(text, q_start, start) is not None
+            if entity == "status":
+                entity = "status" if yes != flipped else "not_status"
+                value = base
+            else:
+                value = (base != flipped) if yes else (base == flipped)
+            hits.append(_Hit(Rule(entity, answer_re, value, neg="none"), start, end, value))
+            spans.append((start, end))
+        if taken:
+            spans.append((m.start("a"), m.end("a")))
+    return hits, spans
+
+
 def _negation(text: str, hit: _Hit, clause: tuple[int, int], prev_end: int) -> tuple[int, int] | None:
     """The span widened over its negation cue (没有参加失业保险, 低保也没有), or None if not negated."""
     gap_start = max(clause[0], prev_end)
@@ -350,7 +421,12 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     prev_end_in_clause: dict[tuple[int, int], int] = {}
     urgent_clauses: list[tuple[int, int]] = []
     employment_rank = 0
-    for hit in _candidates(text, clauses):
+    hits = _candidates(text, clauses)
+    qa_hits, qa_spans = _qa_hits(text)
+    if qa_hits:
+        hits = [h for h in hits if all(h.end <= s or h.start >= e for s, e in qa_spans)] + qa_hits
+        hits.sort(key=lambda h: h.start)
+    for hit in hits:
         rule = hit.rule
         clause = _span_of(clauses, hit.start)
         negation = None if rule.neg == "none" else _negation(text, hit, clause, prev_end_in_clause.get(clause, -1))

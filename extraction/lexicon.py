@@ -336,6 +336,28 @@ for _id, _terms in _MEASURE_TERMS.items():
 _term("measure", "2", re_=r"(?:低保|特困|特困供养|临时救助|城乡低保|城市低保|农村低保)(?:的)?(?:保障)?标准"
                           r"|(?:社会散居|散居|机构内养育|机构养育)?孤儿(?:的)?(?:津贴|基本生活费)", neg="none", priority=-1)
 
+# ---- question-and-answer notes (有没有失业保险？没有 / 失业保险：无 / 能返岗吗 不能 / 低保？是) ----
+# The answer after a question decides the polarity of what the question names.
+QA_YES = ["是", "是的", "对", "对的", "有", "有的", "能", "可以", "能回去", "交了", "已交", "缴了", "已缴", "参加了", "已参保",
+          "参保了", "确诊了", "阳了", "在", "属实", "嗯", "Y", "y", "√", "√"]
+QA_NO = ["没有", "没", "无", "否", "不是", "不", "不能", "不行", "没交", "未交", "没缴", "未缴", "没参加", "未参加", "没参保",
+         "未参保", "不可以", "回不去", "去不了", "没确诊", "都没有", "也没有", "都不是", "也不是", "没得", "木有", "N", "n",
+         "×", "x", "X", "还没有", "还没", "没买", "不在", "不算", "不属于"]
+# A clause asks (rather than states) when it ends in a question particle or holds an A-not-A form.
+QA_QUESTION = r"(?:吗|么|嘛|不|没|没有|否|呢|没得|木有)$|是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|^问|([^\s])[没不]\1"
+# Bare topics an agent writes before the answer (the rules' own terms are topics too).
+QA_TOPICS = [
+    ("unemployment_insurance", True, r"失业保险金|失业保险|失业险|失业金"),
+    ("can_return_to_work", True, r"返岗|复工|返工|复岗|回去上班|回厂|回去干活|能回去"),
+    ("covid_confirmed", True, r"确诊|感染|新冠"),
+    ("quarantined_member", True, r"隔离"),
+    ("cannot_self_care", False, r"(?:生活)?自理"),
+    ("reemployed", True, r"再就业|找到工作|就业"),
+    ("stranded", True, r"滞留"),
+]
+QA_FIELDS = ("unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member", "severe_disability",
+             "severe_illness", "cannot_self_care", "reemployed", "rigid_expenses", "stranded")
+
 # Bare answers to "您现在是什么情况" (expected_field employment).
 BARE_EMPLOYMENT = [
     (r"创业", "failed_startup_graduate"),
