@@ -48,7 +48,7 @@ class LiveServer:
 def live(settings_kwargs, db, wechat_api):
     assistant = FakeAssistant()
     kwargs = dict(settings_kwargs, outbox_enabled=True, outbox_poll_seconds=0.2,
-                  outbox_backoff_seconds=0.2, wechat_reply_deadline_seconds=1.0)
+                  outbox_backoff_seconds=0.2, wechat_reply_deadline_seconds=2.0)
     server = LiveServer(make_app(kwargs, assistant=assistant, api=wechat_api))
     yield server, assistant
     server.stop()
@@ -87,10 +87,11 @@ def test_a_push_byte_for_byte_gets_a_well_formed_reply(live):
     assert "<Content><![CDATA[助手答复：我在西吉县]]></Content>" in text
 
 
-def test_overlapping_retries_on_separate_connections(live):
+def test_overlapping_retries_on_separate_connections(live, wechat_api):
     server, assistant = live
-    assistant.delay = 0.6
-    xml = text_xml(new_openid(), "你好", new_msg_id())
+    assistant.delay = 0.5
+    openid = new_openid()
+    xml = text_xml(openid, "你好", new_msg_id())
     out: list = [None] * 3
 
     def go(i):
@@ -103,18 +104,25 @@ def test_overlapping_retries_on_separate_connections(live):
     for t in threads:
         t.join(30)
     bodies = {o[2] for o in out}
-    assert len(bodies) == 1 and b"\xe4\xbd\xa0\xe5\xa5\xbd" in bodies.pop()  # "你好", once
-    assert len(assistant.calls) == 1
+    assert len(bodies) == 1 and len(assistant.calls) == 1  # the same reply, processed once
+    body = bodies.pop()
+    if body == b"success":  # the machine was too busy for the deadline: the answer came later, once
+        end = time.monotonic() + 15
+        while not wechat_api.to(openid) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert wechat_api.to(openid) == ["助手答复：你好"]
+    else:
+        assert "助手答复：你好".encode() in body
 
 
 def test_slow_answer_success_at_the_deadline_then_delivered_by_the_worker(live, wechat_api):
     server, assistant = live
-    assistant.delay = 2.0
+    assistant.delay = 4.0
     wechat_api.fail_next = 1
     openid = new_openid()
     took, head, body = raw_push(server.port, text_xml(openid, "失业补助多少钱", new_msg_id()))
     assert head.startswith(b"HTTP/1.1 200") and body == b"success"
-    assert 1.0 <= took < 1.8
+    assert 2.0 <= took < 3.5  # at the deadline, long before the assistant's 4 s
     end = time.monotonic() + 15
     while not wechat_api.to(openid) and time.monotonic() < end:
         time.sleep(0.1)
