@@ -215,6 +215,8 @@ def main() -> int:
     ap.add_argument("--copilot-calls", type=int, default=10)
     ap.add_argument("--max-seconds", type=float, default=900, help="budget for both phases together")
     ap.add_argument("--timeout", type=float, default=120, help="per request")
+    ap.add_argument("--drain-seconds", type=float, default=300,
+                    help="at most this long for Rasa to finish turns the service already answered")
     args = ap.parse_args()
     if not 1 <= args.turns <= 10:
         raise SystemExit("--turns must be 1..10")
@@ -235,7 +237,14 @@ def main() -> int:
                            data={"username": "admin", "password": topo.admin_password}).json()["access_token"]
         copilot = asyncio.run(copilot_phase(topo.service_url, token, args.copilot_users, args.copilot_calls,
                                             args.timeout, deadline))
-        time.sleep(1.0)
+        # Callers who got the service's fallback (Rasa slower than HOTLINE_RASA_TIMEOUT) are done,
+        # but their turns are still queued in Rasa: let it finish before counting what it stored.
+        drain_started = time.perf_counter()
+        while time.perf_counter() - drain_started < args.drain_seconds:
+            if httpx.get(f"{topo.router_url}/_router/status", trust_env=False).json().get("inflight", 0) == 0:
+                break
+            time.sleep(1.0)
+        drain = time.perf_counter() - drain_started
         replies = scrape(topo.service_url)
         checks = check_counts(topo.service_db_url, topo.rasa_db_url, chat["answered"],
                               chat["urgent"], args.turns)
@@ -265,6 +274,7 @@ def main() -> int:
         "copilot_errors": len(copilot["errors"]),
         **{k: v for k, v in checks.items() if v is not None},
         **{f"replies_{k}": int(v) for k, v in replies.items()},
+        "rasa_backlog_drain_seconds": round(drain, 1),
         "topology_startup_seconds": round(startup, 1),
         **{f"rss_peak_mb_{k}": v for k, v in sampler.peak.items()},
     }

@@ -83,6 +83,7 @@ class StickyRouter:
         self.timeout = timeout
         self.client: httpx.AsyncClient | None = None
         self.served: dict[str, int] = {s: 0 for s in self.ring.servers}
+        self.inflight = 0  # requests waiting on a Rasa server now (the load test waits for 0)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -108,7 +109,7 @@ class StickyRouter:
         path, method = scope["path"], scope["method"]
         if path == "/_router/status":
             return await self._reply(send, 200, json.dumps({
-                "servers": self.ring.servers, "served": self.served,
+                "servers": self.ring.servers, "served": self.served, "inflight": self.inflight,
                 "down": [s for s, t in self.down_until.items() if t > time.monotonic()]}).encode(),
                 [(b"content-type", b"application/json")])
         order = self.ring.preference(sender_of(method, path, body))
@@ -123,16 +124,20 @@ class StickyRouter:
         for server in order:
             url = server + scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0] + (
                 f"?{query}" if query else "")
+            self.inflight += 1
             try:
                 r = await self.client.request(method, url, content=body, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 self.down_until[server] = time.monotonic() + DOWN_SECONDS
                 last_error = f"{server}: {type(exc).__name__}"
+                self.inflight -= 1
                 continue  # never reached Rasa: safe to try the next server
             except httpx.HTTPError as exc:
+                self.inflight -= 1
                 return await self._reply(send, 502, json.dumps(
                     {"error": f"{server}: {type(exc).__name__}"}).encode(),
                     [(b"content-type", b"application/json")])
+            self.inflight -= 1
             self.down_until.pop(server, None)
             self.served[server] = self.served.get(server, 0) + 1
             out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in r.headers.items()
