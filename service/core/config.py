@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # WeChat channel (service/channels/wechat.py): WeChat waits 5 s for a passive reply; past the
     # deadline the answer goes out later through the customer-service message API.
     wechat_reply_deadline_seconds: float = Field(
-        4.5, gt=0, validation_alias=env("WECHAT_REPLY_DEADLINE_SECONDS", "wechat_reply_deadline_seconds"))
+        4.0, gt=0, validation_alias=env("WECHAT_REPLY_DEADLINE_SECONDS", "wechat_reply_deadline_seconds"))
     wechat_timestamp_window_seconds: int = Field(
         300, ge=1, validation_alias=env("WECHAT_TIMESTAMP_WINDOW_SECONDS", "wechat_timestamp_window_seconds"))
     wechat_max_body_bytes: int = Field(
