@@ -309,7 +309,7 @@ def _qa_tables():
     answers.update({t: False for t in lexicon.QA_NO})
     answer = re.compile(
         rf"(?P<sep>[？?：:/=]+\s*|[\s，,]+)(?:答|回答|答复|回复)?[:：]?\s*(?P<a>{_alt(answers)})"
-        r"(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、])")
+        r"(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、（(])")
     topics = []
     for spec in lexicon.TERM_RULES:
         if spec["entity"] == "status" and not spec.get("requires"):
@@ -591,6 +591,7 @@ def merge_facts(old: dict | None, new: dict | None) -> dict:
 def warm_up() -> None:
     """Compile the rule tables now (a server calls this at start so the first request is fast)."""
     _rules()
+    _qa_tables()
     extract("西吉县低保户一家四口")
 
 
