@@ -156,6 +156,9 @@ def _rules() -> tuple[Rule, ...]:
         if spec["entity"] == "status":
             # What became of the status decides (申请了低保还没批下来 / 以前不是低保户，去年评上了); these spans
             # are longer than the bare term, so they win over it and over a negation before it.
+            rules.append(Rule(
+                "not_status", re.compile(rf"{lexicon.STATUS_REMOVED_BEFORE}(?:{spec['re']})"), spec["value"], neg="none",
+                requires=_rx(spec.get("requires")), priority=8, third_party=True))
             for outcome, entity, prio in ((lexicon.STATUS_FAILED, "not_status", 8), (lexicon.STATUS_GRANTED, "status", 7)):
                 rules.append(Rule(
                     entity, re.compile(rf"(?:{spec['re']}){lexicon.STATUS_GAP}{outcome}"), spec["value"], neg="none",
@@ -169,7 +172,7 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口|屋里头|屋头|家里边|家里面|屋里人|家里人)"
-                           rf"(?:有|就|就有|总共|一共|共|人|连我|算上我|加上我|包括我|算我|加我|连(?:我|娃娃|娃|老汉|婆姨|老人|孩子|和|带)+|在内|一起)*"
+                           rf"(?:有|就|就有|总共|一共|共|人|(?:连|算上|加上|包括|算|加)(?:我|俺|额|娃娃|娃|老汉|婆姨|老人|孩子|老的|小的|和|带)+|在内|一起)*"
                            rf"(?P<num>{n})(?:个人|个(?!人)|口人|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
         ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
@@ -179,6 +182,8 @@ def _rules() -> tuple[Rule, ...]:
          None),
         # months without income (needs an income-loss context in the sentence)
         ("months_without_income", rf"快(?P<num>{n})个月", _months(offset=-1), lexicon.INCOME_LOSS),
+        ("months_without_income", rf"(?P<num>{n})个半月", _months(), lexicon.INCOME_LOSS),  # 三个半月: 3 whole months
+        ("months_without_income", r"个把月", lambda m: 1, lexicon.INCOME_LOSS),
         # 四个来月 / 十来个月 / 两个多月: about that many, counted as the number said
         ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个来|来个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)",
          _months(), lexicon.INCOME_LOSS),
