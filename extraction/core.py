@@ -94,7 +94,7 @@ def _num(group: str = "num", scale: float = 1, lo: float = 0, hi: float = 1e9, o
     return value
 
 
-_RANGE = re.compile(r"([一二两三四五六七八九])([二三四五六七八九十])")
+_RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九十])")
 _RANGE_ORDER = "一二三四五六七八九十"
 
 
@@ -168,12 +168,15 @@ def _rules() -> tuple[Rule, ...]:
     num_rules = [
         # household size
         ("household_size", rf"一家(?:子)?(?P<num>{n})口(?:人)?", _num(lo=1, hi=30), None),
+        ("household_size", rf"一家(?:子|人)?(?:有|就|共|一共|总共)?(?P<num>{n})(?:个人|口人|口子)", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口之家", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口|屋里头|屋头|家里边|家里面|屋里人|家里人)"
-                           rf"(?:有|就|就有|总共|一共|共|人|(?:连|算上|加上|包括|算|加)(?:我|俺|额|娃娃|娃|老汉|婆姨|老人|孩子|老的|小的|和|带)+|在内|一起)*"
-                           rf"(?P<num>{n})(?:个人|个(?!人)|口人|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
+        ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|我们家|俺们家|额们家|咱们家|额家|家庭|家庭人口|人口|屋里头|屋头|家里边|家里面|屋里人|家里人)"
+                           rf"(?:有|就|就有|总共|一共|共|人|(?:连|算上|加上|包括|算|加)(?:我|俺|额|娃娃|娃|老汉|婆姨|老人|孩子|老的|小的|和|带)+|在内|一起|"
+                           rf"大人娃娃|大人孩子|大大小小|老老小小|老少|(?:我|俺|额)(?:和|跟|带着|带)(?:老汉|老伴|婆姨|娃娃|娃|孩子|老婆|"
+                           rf"媳妇|男人|我妈|我爸|老人))*"
+                           rf"(?P<num>{n})(?:个人|个(?!人)|口人|口子|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
         ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
         ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30), None),
@@ -363,7 +366,7 @@ def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
         if terse and not (len(taken) == 1 and taken[0][0] == q_start and taken[0][1] == q_end):
             continue
         # 不能自理吗？是 asks about the negated fact; 能不能/有没有 (A-not-A) is no negation.
-        a_not_a = bool(asks and asks.group(0) and re.search(r"是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|([^\s])[没不]\1",
+        a_not_a = bool(asks and asks.group(0) and re.search(r"是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|([^\s])[没不莫]\1",
                                                              question))
         for start, end, entity, base in taken:
             flipped = not a_not_a and _NEG_TAIL.search(text, q_start, start) is not None
