@@ -37,7 +37,8 @@ _FILLER = (
     r"人|的|成|得|能|曾|曾经|经|一直|从来|根本|划|列|入|确|被确|去|感染)"
 )
 _NEG_TAIL = re.compile(
-    rf"(?<!是)(?<!有)(?<!能)(?<!可)(?:不是|不属于|不算|不在|没有|没得|木有|莫有|没|未|非|不|无){_FILLER}*$"
+    # an A-not-A question (是不是 / 有没有 / 能不能 / 可不可以) is no negation; 但是没有 / 我可没有 are
+    rf"(?<!是(?=不))(?<!有(?=没))(?<!能(?=不))(?<!可(?=不))(?:不是|不属于|不算|不在|没有|没得|木有|莫有|没|未|非|不|无){_FILLER}*$"
 )
 _NEG_AFTER = re.compile(
     r"^(?:也|都|还|一直|从来|根本)?(?:没有|没|不是|未|木有)(?:享受|交|缴|参加|办|领|评上|纳入|上|有|吃)?(?:过|了)?"
@@ -158,11 +159,13 @@ def _rules() -> tuple[Rule, ...]:
             # are longer than the bare term, so they win over it and over a negation before it.
             rules.append(Rule(
                 "not_status", re.compile(rf"{lexicon.STATUS_REMOVED_BEFORE}(?:{spec['re']})"), spec["value"], neg="none",
-                requires=_rx(spec.get("requires")), priority=8, third_party=True))
+                requires=_rx(spec.get("requires")), priority=8, third_party=True,
+                not_before=re.compile(lexicon.STATUS_SUPPOSED_BEFORE)))
             for outcome, entity, prio in ((lexicon.STATUS_FAILED, "not_status", 8), (lexicon.STATUS_GRANTED, "status", 7)):
                 rules.append(Rule(
                     entity, re.compile(rf"(?:{spec['re']}){lexicon.STATUS_GAP}{outcome}"), spec["value"], neg="none",
-                    requires=_rx(spec.get("requires")), priority=prio, third_party=True))
+                    requires=_rx(spec.get("requires")), priority=prio, third_party=True,
+                    not_before=re.compile(lexicon.STATUS_SUPPOSED_BEFORE)))
 
     n = NUMERAL
     num_rules = [
@@ -329,6 +332,8 @@ def _qa_tables():
     return answer, answers, tuple(topics), re.compile(lexicon.QA_QUESTION)
 
 
+_A_NOT_A = re.compile(r"是否|有无|能否|可否|有没有|是不是|能不能|可不可以|算不算|属不属于|有莫有|"
+                      r"(交|缴|领|办|参|批|评|买|上|吃|拿|确|隔)[没不莫]\1")
 _Q_BOUNDARY = re.compile(r"[。！!？?；;\n，,\s：:/=]")
 
 
@@ -431,6 +436,10 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     employment_rank = 0
     hits = _candidates(text, clauses)
     qa_hits, qa_spans = _qa_hits(text)
+    # 有没有失业保险 / 能不能返岗 / 是否低保户 without an answer asks; it states nothing.
+    asked = [(m.start(), m.end()) for m in _A_NOT_A.finditer(text)]
+    if asked:
+        hits = [h for h in hits if all(h.start > e or h.end <= s for s, e in asked)]
     if qa_hits:
         hits = [h for h in hits if all(h.end <= s or h.start >= e for s, e in qa_spans)] + qa_hits
         hits.sort(key=lambda h: h.start)

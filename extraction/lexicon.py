@@ -86,8 +86,9 @@ _status("dibao", ["低保户", "低保对象", "低保家庭", "低保人员", "
 # Bare 低保 in a question (农村低保一年多少钱) names the benefit, not the caller's status.
 _status("dibao", ["低保"], not_after=_Q_AFTER + r"|边缘|人口数据|户|还是|[^，。,；;\s]{0,6}(?:多少|吗|怎么|咋|啥|什么)",
         priority=-1)
-_term("not_status", "dibao", re_=r"低保[^，,。\s]{0,4}?(?:被)?(?:取消|停|退|撤|清退|退出)(?:了|掉了)" + STATUS_RESTORED_AHEAD, neg="none",
-      third_party=True)
+_term("not_status", "dibao", re_=r"低保[^，,。\s]{0,4}?(?:被)?(?:取消|停|退|撤|清退|退出)(?:了|掉了)"
+      r"(?!(?:的话|吗|么|嘛|没有?[？?]|不[？?]))" + STATUS_RESTORED_AHEAD, neg="none",
+      third_party=True, not_before=r"(?:如果|要是|假如|万一|会不会|怕|担心|害怕|是不是|听说)[^，,。]{0,4}$")
 # Spans that look like facts but are not: an either-or question, slogans and policy names.
 _term("_skip", "skip", ["同心协力", "同心同德", "惠农政策", "惠农补贴"],
       re_=r"(?:城市|城镇|城里)(?:低保)?(?:还是|或者|和|跟|与)(?:农村)(?:低保)?|农村(?:低保)?(?:还是|或者|和|跟|与)(?:城市|城镇|城里)(?:低保)?",
@@ -136,8 +137,11 @@ STATUS_FAILED = (r"(?:没有?批(?:下来|准|过)?|未(?:获)?批(?:准)?|批�
                  r"(?:不|没)(?:吃|领|拿|享受)了|(?:还在|正在|在)(?:审批|审核|办理|办|走流程|走程序|公示|等)|审(?:批|核)中|"
                  r"(?:还)?在?等(?:着)?(?:批|审批|审核|通知)|(?:清|踢|剔|移|划|弄|刷)(?:出去|出来|除|掉)|除名|"
                  r"没有?认定(?:上|下来)?|未认定|认定不上|没有?识别(?:上|出来)|没有?录入)"
-                 r"(?=了|啦|呀|啊|呢|的|嘛|$|[，,。！!？?；;\s])"
+                 r"(?=了|啦|呀|啊|呢|嘛|$|[，,。！!？?；;\s])"
+                 # 低保停了吗？/ 低保取消的话: a question or a supposition, not what happened
+                 r"(?!(?:了|啦)?(?:的话|吗|么|嘛|没有?[？?]|不[？?]))"
                  + STATUS_RESTORED_AHEAD)
+STATUS_SUPPOSED_BEFORE = r"(?:如果|要是|假如|万一|会不会|怕|担心|害怕|是不是|听说)[^，,。]{0,4}$"
 # The predicate before the status: 被取消了低保, 去年退了俺家的低保.
 STATUS_REMOVED_BEFORE = (r"(?:取消|停|退|清退|撤销|撤|顶替|停发|拿掉|去掉|划掉|刷掉)(?:了|掉了|掉)"
                          r"(?:我|我们|俺|额|咱|俺们|额们|咱们)?(?:家|屋里|的)*")
@@ -241,7 +245,7 @@ _term("can_return_to_work", False,
 _WORK_CTX = (r"打工|务工|上班|干活|工地|厂|单位|公司|岗位|复工|返岗|老板|没活|活儿|挣钱|工作|工资|农民工|车间|矿上|"
              r"下苦|零工|生意")
 _term("can_return_to_work", False, re_=r"回不(?:去|了)(?:了|啦)?(?!家|老家|宁夏|学校|屋|村|娘家|来)", neg="none",
-      requires=_WORK_CTX)
+      requires=_WORK_CTX, not_before=r"(?:过年|春节|过节|回家|回老家|回屋里)[^，,。]{0,3}$")
 # Work has not restarted (年后一直没复工, 工地也没开工, 复工遥遥无期, 等通知再回).
 _term("can_return_to_work", False,
       re_=r"(?:没|没有|还没|还没有|未|没能|迟迟没|迟迟未)(?:复工|开工|返岗|复产|上工)|"
