@@ -509,6 +509,17 @@ _NO = re.compile(r"^(?:不是|不|没有|没|没得|木有|莫有|冇|不能|不
                  r"不属于|不算|没有哩|不是的|回不去|去不了|不可以|没法|不得行)+$")
 
 
+@lru_cache(maxsize=1)
+def _failed_answer() -> re.Pattern:
+    """A bare answer saying the status was not granted or was taken away (还没批下来, 后来退了)."""
+    return re.compile(lexicon.STATUS_FAILED)
+
+
+@lru_cache(maxsize=1)
+def _granted_answer() -> re.Pattern:
+    return re.compile(lexicon.STATUS_GRANTED)
+
+
 def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -> None:
     """A bare answer (三个月, 是的, 不是, 4口人, 两万) fills the field the bot just asked about."""
     facts = out.facts
@@ -518,17 +529,18 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
         code = field_name.split(".", 1)[1]
         if code in facts.get("statuses", []) or code in facts.get("not_statuses", []):
             return
-        if _NO.match(answer):
+        if _NO.match(answer) or _NO.match(answer.rstrip("了")) or _failed_answer().search(answer):
             _add_status(facts, "not_statuses", code)
             out.entities.append(_entity("not_status", code, start, start + len(answer), original))
-        elif _YES.match(answer):
+        elif _YES.match(answer) or _granted_answer().search(answer):
             _add_status(facts, "statuses", code)
             out.entities.append(_entity("status", code, start, start + len(answer), original))
         return
     if field_name in facts:
         return
     if field_name in BOOL_FIELDS:
-        value = False if _NO.match(answer) else True if _YES.match(answer) else None
+        bare = answer.rstrip("了") or answer  # 回不去了 / 不能了
+        value = False if _NO.match(answer) or _NO.match(bare) else True if _YES.match(answer) or _YES.match(bare) else None
         if value is None:
             return
         facts[field_name] = value
@@ -539,10 +551,19 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
     if field_name in NUMBER_FIELDS:
         covered = [(e["start"], e["end"]) for e in out.entities]
         if field_name == "months_without_income":
-            m = re.search(r"半年|大半年", text)
-            if m and not any(s < m.end() and m.start() < e for s, e in covered):
-                facts[field_name] = 6
-                out.entities.append(_entity(field_name, 6, m.start(), m.end(), original))
+            # the months rules themselves (一年多, 一年半, 两三个月, 个把月), without their income-loss context
+            best = None
+            for rule in _rules():
+                if rule.entity != field_name:
+                    continue
+                for m in rule.pattern.finditer(text):
+                    if m.end() > m.start() and not any(s < m.end() and m.start() < e for s, e in covered):
+                        value = rule.value(m) if callable(rule.value) else rule.value
+                        if value is not None and (best is None or m.end() - m.start() > best[1] - best[0]):
+                            best = (m.start(), m.end(), value)
+            if best:
+                facts[field_name] = best[2]
+                out.entities.append(_entity(field_name, best[2], best[0], best[1], original))
                 return
         for m in re.finditer(rf"(?P<num>{NUMERAL})(?:个多月|多个月|个月|月|口人|口|个人|个|人|岁|多|出头|元|块钱|块)?", text):
             if any(s < m.end() and m.start() < e for s, e in covered):
