@@ -201,6 +201,7 @@ def _rules() -> tuple[Rule, ...]:
         ("age", rf"(?:{lexicon._TOKEN_BEFORE}|都|已经)(?P<num>{n})(?:多|来)?了(?=$|{sep})", _num(lo=50, hi=120), None),
         ("months_without_income", rf"(?:大)?半年(?:多|了)?", lambda m: 6, lexicon.INCOME_LOSS),
         ("months_without_income", rf"快半年", lambda m: 5, lexicon.INCOME_LOSS),  # nearly: not yet 6
+        ("months_without_income", rf"快(?P<num>{n})年", _months(scale=12, lo=11, offset=-1), lexicon.INCOME_LOSS),
         ("months_without_income", rf"(?P<num>{n})年半", _num(scale=12, lo=12, hi=120, offset=6), lexicon.INCOME_LOSS),
         # 七旬老人 / 年过八旬: decades of age
         ("age", rf"(?:年过|已过|年逾)?(?P<num>[{lexicon.CN_DIGITS}])旬", _num(scale=10, lo=50, hi=110), None),
