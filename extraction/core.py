@@ -190,8 +190,12 @@ def _rules() -> tuple[Rule, ...]:
         ("months_without_income", rf"快(?P<num>{n})个月", _months(offset=-1), lexicon.INCOME_LOSS),
         ("months_without_income", rf"(?P<num>{n})个半月", _months(), lexicon.INCOME_LOSS),  # 三个半月: 3 whole months
         ("months_without_income", r"个把月", lambda m: 1, lexicon.INCOME_LOSS),
+        # 3-4个月 / 三到四个月: the lower end, as for 三四个月
+        ("months_without_income", rf"(?P<num>{n})(?:个月)?(?:-|~|～|到|至|—)(?:{n})(?:个多|个来|个)?月", _months(),
+         lexicon.INCOME_LOSS),
         # 四个来月 / 十来个月 / 两个多月: about that many, counted as the number said
-        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个来|来个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)",
+        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个来|来个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)"
+                                  rf"(?!(?<=[0-9{lexicon.CN_DIGITS}十]月)(?:到|至|-|~|～|—))",  # 10月到12月: calendar
          _months(), lexicon.INCOME_LOSS),
         ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?礼拜", _num(scale=0, lo=0, hi=0), lexicon.INCOME_LOSS),
         ("months_without_income", rf"(?P<num>{n})(?:年|年来)(?:多|了|之久)?(?![0-9]|后|以后|之后)", _months(scale=12, lo=12),
@@ -221,7 +225,9 @@ def _rules() -> tuple[Rule, ...]:
     anchored = (re.compile(lexicon.GRADUATED_BEFORE), re.compile(lexicon.GRADUATED_AFTER), re.compile(lexicon.NO_INCOME_STRICT))
     for entity, pattern, value, requires in num_rules:
         rules.append(Rule(entity, re.compile(pattern), value, neg="ignore", requires=_rx(requires),
-                          not_before=_rx(r"[0-9.]$|第$") if entity != "measure" else None, priority=1,
+                          # 3-4个月's second numeral, and 10月到12月 (calendar months, not a count)
+                          not_before=_rx(r"[0-9.]$|第$|月份?(?:到|至|-|~|～|—)$") if entity != "measure" else None,
+                          priority=1,
                           anchored=anchored if entity == "months_without_income" else None))
     return tuple(rules)
 
@@ -320,8 +326,8 @@ def _qa_tables():
     answers = {t: True for t in lexicon.QA_YES}
     answers.update({t: False for t in lexicon.QA_NO})
     answer = re.compile(
-        rf"(?P<sep>[？?：:/=]+\s*|[\s，,]+)(?:答|回答|答复|回复)?[:：]?\s*(?P<a>{_alt(answers)})"
-        r"(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、（(])")
+        rf"(?P<sep>[？?：:/=\-—－]+\s*|[\s，,]+|[（(])(?:答|回答|答复|回复)?[:：]?\s*(?P<a>{_alt(answers)})"
+        r"(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、（()）])")
     topics = []
     for spec in lexicon.TERM_RULES:
         if spec["entity"] == "status" and not spec.get("requires"):
@@ -335,7 +341,7 @@ def _qa_tables():
 
 _A_NOT_A = re.compile(r"是否|有无|能否|可否|有没有|是不是|能不能|可不可以|算不算|属不属于|有莫有|"
                       r"(交|缴|领|办|参|批|评|买|上|吃|拿|确|隔)[没不莫]\1")
-_Q_BOUNDARY = re.compile(r"[。！!？?；;\n，,\s：:/=]")
+_Q_BOUNDARY = re.compile(r"[。！!？?；;\n，,\s：:/=\-—－（()）]")
 
 
 def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
@@ -352,7 +358,7 @@ def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
         if not question:
             continue
         asks = question_re.search(question)
-        punct = re.search(r"[？?：:/=]", m.group("sep")) is not None
+        punct = re.search(r"[？?：:/=\-—－（(]", m.group("sep")) is not None
         # 低保？是 / 失业保险：无 ask by punctuation; 能返岗吗 不能 / 问是否低保户，答否 by their words;
         # a terse note (失业保险 无) by a bare topic followed by 有/无/是/否 alone.
         terse = not asks and not punct
