@@ -104,7 +104,9 @@ async def chat_phase(base: str, senders: int, turns_per: int, timeout: float, de
     errors: list[str] = []
     answered: dict[str, int] = {}
     urgent_senders: list[str] = []
-    limits = httpx.Limits(max_connections=senders, max_keepalive_connections=senders)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends, or a request may meet a
+    # connection the server is closing (ReadError: the turn never reached the service).
+    limits = httpx.Limits(max_connections=senders, max_keepalive_connections=senders, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits, trust_env=False) as client:
         async def one(i: int) -> None:
             sender = f"load-{tag}-{i:03d}"
@@ -139,7 +141,7 @@ async def copilot_phase(base: str, token: str, users: int, calls: int, timeout: 
     names = counties()
     lat: list[float] = []
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users, keepalive_expiry=2.0)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits, headers=headers,
                                  trust_env=False) as client:
