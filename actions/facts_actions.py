@@ -147,3 +147,19 @@ def _ask_class(slot: str) -> type:
 
 # One registered action per ask slot (rasa_sdk registers subclasses by their name()).
 ASK_ACTIONS = {slot: _ask_class(slot) for slot in state.ask_slots()}
+
+
+class ActionUnsure(SafeAction):
+    """NLU was unsure of the intent. If the message still told us facts (你好，我是西吉县农村的
+    低保户，一家四口 mixes a greeting with a situation), acknowledge them and let the form go on;
+    only a message we understood nothing of gets "没太听明白"."""
+
+    def name(self) -> str:
+        return "action_unsure"
+
+    async def act(self, dispatcher, tracker, domain):
+        if tracker.get_slot("facts_changed") or tracker.get_slot("urgent_in_message"):
+            dispatcher.utter_message(response="utter_noted")
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []

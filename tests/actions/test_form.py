@@ -168,3 +168,17 @@ def test_validation_failure_ends_the_form_instead_of_crashing(in_force, domain, 
     monkeypatch.setattr(policy_kb, "evaluate", broken)
     _, events = run(ValidateFactsForm(), make_tracker("", slots={"facts": {}}), domain)
     assert slot_events(events) == {"requested_slot": None}
+
+
+def test_unsure_intent_with_facts_is_acknowledged_not_misunderstood(in_force, domain):
+    from actions.facts_actions import ActionUnsure
+
+    # NLU unsure, but the extractor just found facts in this message: go on with them
+    tracker = make_tracker("你好，我是西吉县农村的低保户，一家四口", intent="nlu_fallback",
+                           slots={"facts_changed": ["county", "residence"]})
+    messages, _ = run(ActionUnsure(), tracker, domain)
+    assert responses(messages) == ["utter_noted"]
+    # nothing understood at all: ask the caller to say it differently
+    tracker = make_tracker("嗯嗯那个啥", intent="nlu_fallback", slots={"facts_changed": []})
+    messages, _ = run(ActionUnsure(), tracker, domain)
+    assert responses(messages) == ["utter_default"]
