@@ -76,6 +76,12 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _cancelled():
+    import pyarrow as pa
+
+    return pa.ArrowCancelled
+
+
 def _interrupt(signum, _frame):
     # SIGTERM behaves like Ctrl-C: unwind, so temporary files are removed and workers stopped.
     raise KeyboardInterrupt(f"signal {signum}")
@@ -147,7 +153,8 @@ def _screen(args, as_of: date) -> int:
     except ScreenError as exc:
         print(f"hotline screen: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _cancelled()):
+        # pyarrow turns a Ctrl-C that lands inside its own reading into ArrowCancelled.
         if bar:
             bar.clear()
         print("已中断，输出文件未改动 interrupted; no output file was written or changed", file=sys.stderr)
