@@ -8,14 +8,12 @@ after each test instead.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import uuid
 from datetime import date
 from functools import lru_cache
 
 import pytest
+from pg_support import PG_ROOT, ensure_postgres
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
@@ -30,7 +28,6 @@ from service.services.rasa import FakeRasa
 AS_OF = date(2022, 7, 1)  # inside the document's validity: figures apply
 SECRET = "test-secret-key-0123456789abcdef-xyz"
 BOT_TOKEN = "test-bot-token"
-PG_ROOT = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = ("ticket_events", "tickets", "outbox", "conversations", "users")
 
 
@@ -42,25 +39,9 @@ def sqlite_url(tmp_path_factory) -> str:
     return url
 
 
-def _pg_reachable() -> str | None:
-    try:
-        eng = create_engine(PG_ROOT, connect_args={"connect_timeout": 3})
-        with eng.connect() as c:
-            c.execute(text("SELECT 1"))
-        eng.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
-    error = _pg_reachable()
-    if error and shutil.which("pg_ctlcluster") and os.path.isdir("/etc/postgresql"):
-        for version in sorted(os.listdir("/etc/postgresql")):
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-                           capture_output=True, timeout=60)
-        error = _pg_reachable()
+    error = ensure_postgres(PG_ROOT)
     if error:
         pytest.skip(f"!!! PostgreSQL at {PG_ROOT} NOT REACHABLE — PostgreSQL ticket/outbox tests "
                     f"SKIPPED: {error}")

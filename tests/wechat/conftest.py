@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
-import shutil
 import struct
-import subprocess
 import threading
 import time
 import uuid
@@ -21,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
+from pg_support import PG_ROOT, ensure_postgres
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
@@ -39,7 +37,6 @@ AES_KEY_BYTES = bytes(range(32))
 ENCODING_AES_KEY = base64.b64encode(AES_KEY_BYTES).decode().rstrip("=")
 APP_ID = "wx0123456789abcdef"
 ACCOUNT = "gh_0123456789ab"
-PG_ROOT = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = ("wechat_inbound", "wechat_deliveries", "wechat_more", "wechat_access_tokens",
           "ticket_events", "tickets", "outbox", "conversations")
 
@@ -54,25 +51,9 @@ def sqlite_url(tmp_path_factory) -> str:
     return url
 
 
-def _pg_error() -> str | None:
-    try:
-        eng = create_engine(PG_ROOT, connect_args={"connect_timeout": 3})
-        with eng.connect() as c:
-            c.execute(text("SELECT 1"))
-        eng.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
-    error = _pg_error()
-    if error and shutil.which("pg_ctlcluster") and os.path.isdir("/etc/postgresql"):
-        for version in sorted(os.listdir("/etc/postgresql")):
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-                           capture_output=True, timeout=60)
-        error = _pg_error()
+    error = ensure_postgres(PG_ROOT)
     if error:
         pytest.skip(f"!!! PostgreSQL at {PG_ROOT} NOT REACHABLE — WeChat PostgreSQL tests SKIPPED: {error}")
     schema = f"wechat_test_{uuid.uuid4().hex[:12]}"
