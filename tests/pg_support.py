@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
+from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 
@@ -35,3 +37,28 @@ def ensure_postgres(url: str = PG_ROOT) -> str | None:
                            capture_output=True, timeout=60)
         error = pg_error(url)
     return error
+
+
+@contextmanager
+def migrated_schema(prefix: str, what: str):
+    """A fresh schema on the machine's PostgreSQL with the service's migrations applied; yields its
+    URL and drops it afterwards. Skips loudly (naming `what`) when PostgreSQL cannot be had."""
+    import pytest
+
+    from service.core.db import migrate
+
+    error = ensure_postgres(PG_ROOT)
+    if error:
+        pytest.skip(f"!!! PostgreSQL at {PG_ROOT} NOT REACHABLE — {what} SKIPPED: {error}")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ROOT)
+    with admin.begin() as c:
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_ROOT}?options=-csearch_path%3D{schema}"
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.begin() as c:
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -8,13 +8,12 @@ after each test instead.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from functools import lru_cache
 
 import pytest
-from pg_support import PG_ROOT, ensure_postgres
-from sqlalchemy import create_engine, text
+from pg_support import migrated_schema
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from service.core.config import Settings
@@ -41,20 +40,8 @@ def sqlite_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    error = ensure_postgres(PG_ROOT)
-    if error:
-        pytest.skip(f"!!! PostgreSQL at {PG_ROOT} NOT REACHABLE — PostgreSQL ticket/outbox tests "
-                    f"SKIPPED: {error}")
-    schema = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ROOT)
-    with admin.begin() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_ROOT}?options=-csearch_path%3D{schema}"
-    migrate(url)
-    yield url
-    with admin.begin() as c:
-        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with migrated_schema("hotline_test", "PostgreSQL ticket/outbox tests") as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,15 +12,14 @@ import secrets
 import struct
 import threading
 import time
-import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
-from pg_support import PG_ROOT, ensure_postgres
+from pg_support import migrated_schema
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from service.core.config import Settings
@@ -53,19 +52,8 @@ def sqlite_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    error = ensure_postgres(PG_ROOT)
-    if error:
-        pytest.skip(f"!!! PostgreSQL at {PG_ROOT} NOT REACHABLE — WeChat PostgreSQL tests SKIPPED: {error}")
-    schema = f"wechat_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ROOT)
-    with admin.begin() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_ROOT}?options=-csearch_path%3D{schema}"
-    migrate(url)
-    yield url
-    with admin.begin() as c:
-        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with migrated_schema("wechat_test", "WeChat PostgreSQL tests") as url:
+        yield url
 
 
 @pytest.fixture
