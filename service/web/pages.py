@@ -180,22 +180,26 @@ def _json_caller(request: Request, db, csrf: str | None, roles: tuple[str, ...])
     return me
 
 
+def _validated(model, payload: dict):
+    """The API's request model on a page's JSON body; errors take the API's own 422 shape
+    (service.core.errors), as if the body had come to the JSON route."""
+    from fastapi.exceptions import RequestValidationError
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+
+
 @router.post("/web/api/copilot/analyze")
 def web_analyze(request: Request, payload: dict[str, Any], db: SessionDep, settings: SettingsDep,
                 csrf: str | None = Header(None, alias=web.CSRF_HEADER)) -> dict:
     """The page's door to POST /api/v1/copilot/analyze (same function, caller from the cookie)."""
-    from pydantic import ValidationError
-
     from service.api.routes.copilot import AnalyzeIn, analyze
 
     me = _json_caller(request, db, csrf, web.COPILOT_ROLES)
-    try:
-        body = AnalyzeIn.model_validate(payload)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err.get("loc", ())) or None
-        raise ApiError(422, f"字段 '{field}' 无效 / invalid field '{field}': {err.get('msg')}",
-                       field=field) from None
+    body = _validated(AnalyzeIn, payload)
     return analyze(body, settings, me)
 
 
@@ -203,18 +207,10 @@ def web_analyze(request: Request, payload: dict[str, Any], db: SessionDep, setti
 def web_open_ticket(request: Request, payload: dict[str, Any], response: Response, db: SessionDep,
                     settings: SettingsDep, csrf: str | None = Header(None, alias=web.CSRF_HEADER)) -> dict:
     """The page's door to POST /api/v1/tickets (same function, caller from the cookie)."""
-    from pydantic import ValidationError
-
     from service.api.routes.tickets import TicketIn, create_ticket
 
     me = _json_caller(request, db, csrf, web.COPILOT_ROLES)
-    try:
-        body = TicketIn.model_validate(payload)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err.get("loc", ())) or None
-        raise ApiError(422, f"字段 '{field}' 无效 / invalid field '{field}': {err.get('msg')}",
-                       field=field) from None
+    body = _validated(TicketIn, payload)
     return create_ticket(body, response, db, settings, me, None)
 
 
