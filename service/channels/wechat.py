@@ -32,6 +32,7 @@ from service.channels.wechat_protocol import (
     render_text,
 )
 from service.core.errors import ApiError
+from service.core.logging import conversation_context
 from service.services.wechat_api import HttpWeChatApi
 from service.services.wechat_delivery import DeliveryWorker
 from service.services.wechat_inbound import SUCCESS, WeChatChannel
@@ -161,7 +162,10 @@ async def receive(request: Request) -> Response:
                               "message but safe mode is not configured", "encrypt_type")
         fields = envelope
     msg = read_message(fields)
-    reply = await channel.handle(msg, sig_timestamp=sig_timestamp, nonce=nonce, started=started)
+    # The request's own lines (deadline, retry, errors) carry the conversation id too: the
+    # openid's short hash, as handle_turn logs it (the answering thread sets its own).
+    with conversation_context(msg.openid, "wechat"):
+        reply = await channel.handle(msg, sig_timestamp=sig_timestamp, nonce=nonce, started=started)
     if reply == SUCCESS:
         return PlainTextResponse(SUCCESS)
     if channel.crypto is not None:

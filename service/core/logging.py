@@ -1,21 +1,50 @@
 """Structured JSON logs with a request id, personal data masked in every line.
 
 `configure_logging()` is called by create_app() (idempotent). Every record gets the current
-request id (from the X-Request-ID header or a fresh one); the formatter masks ID and mobile
-numbers in the message and in every extra field.
+request id (from the X-Request-ID header or a fresh one) and, inside a chat turn, the
+conversation id (`conversation_context()`: the sender masked, a WeChat openid as the short hash
+the WeChat channel logs); the formatter masks ID and mobile numbers in the message and in every
+extra field.
 """
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import json
 import logging
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from service.core.privacy import mask_data, mask_text
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+# The chat conversation a line belongs to, already in its loggable form (conversation_ref).
+conversation_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("conversation_id",
+                                                                                  default=None)
+
+
+def conversation_ref(sender: str, channel: str | None = None) -> str:
+    """How a conversation is named in logs. A WeChat openid identifies a person and no pattern
+    can mask it: the same short hash as the WeChat channel's `openid_ref`. Other senders are
+    masked like any text (a phone number as sender shows 138****5678)."""
+    if channel == "wechat":
+        return hashlib.sha1(sender.encode()).hexdigest()[:10]
+    return mask_text(sender) or ""
+
+
+@contextmanager
+def conversation_context(sender: str, channel: str | None = None) -> Iterator[str]:
+    """Every log line inside carries `conversation_id`."""
+    ref = conversation_ref(sender, channel)
+    token = conversation_id_var.set(ref)
+    try:
+        yield ref
+    finally:
+        conversation_id_var.reset(token)
+
 
 _STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName",
                                                                   "color_message"}
@@ -32,6 +61,9 @@ class JsonFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None) or request_id_var.get()
         if rid:
             out["request_id"] = rid
+        cid = getattr(record, "conversation_id", None) or conversation_id_var.get()
+        if cid:
+            out["conversation_id"] = mask_text(str(cid))
         for key, value in record.__dict__.items():
             if key not in _STD and key not in out and not key.startswith("_"):
                 out[key] = mask_data(value) if isinstance(value, (str, dict, list)) else value
