@@ -132,9 +132,6 @@ def _databases_online(topology, topo_mod, online: bool) -> None:
     topo_mod.set_database_online(topology.rasa_db, online)
 
 
-@pytest.mark.xfail(strict=True, reason="service/services/chat.py: handle_turn() records the turn in the "
-                                       "database before anything else, so with the database down a caller "
-                                       "gets a 500 instead of the 12345 fallback (asked of the service's owner)")
 def test_callers_get_an_answer_while_the_database_is_down(topology, topo_mod):
     _databases_online(topology, topo_mod, False)
     try:

@@ -106,8 +106,6 @@ def test_json_logs_carry_request_ids_and_mask_personal_data(fresh_pg_db, tmp_pat
     assert any(line.get("event") == "notify" for line in lines)
 
 
-@pytest.mark.xfail(strict=True, reason="service/core/logging.py does not log the conversation id yet "
-                                       "(asked of the service's owner in the issue-7 report)")
 def test_chat_log_lines_carry_the_conversation_id(fresh_pg_db, tmp_path):
     prepare_database(fresh_pg_db, secrets.token_urlsafe(8))
     replica = Replica("logs-conv", {"HOTLINE_DATABASE_URL": fresh_pg_db, "HOTLINE_RUN_MIGRATIONS": "false",
