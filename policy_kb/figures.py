@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from policy_kb.parameters import divide, parameter, times
+from policy_kb.parameters import divide, has_own_standards, parameter, times
 
 MONTHS_PER_YEAR = 12  # a unit conversion, not a policy figure: 每人每年 → 每人每月
 
@@ -28,7 +28,8 @@ def _fmt(x) -> str:
 
 
 class Figures:
-    """Every figure of the document on `day` in `county` (None: the region's standard)."""
+    """Every figure of the document on `day` in `county`: a county that set its own standards
+    (counties.yaml), or None for the region's, which every other county shares."""
 
     def __init__(self, day: date, county: str | None):
         def p(path):
@@ -39,7 +40,7 @@ class Figures:
 
         self.day = day
         self.county = county
-        place = "当地" if county is None else county
+        place = "自治区" if county is None else county
         u = p("dibao.urban_monthly")
         ry = p("dibao.rural_yearly")
         rm = divide(ry, MONTHS_PER_YEAR)
@@ -90,6 +91,12 @@ class Figures:
         self.adult_from = p("age.adult_from")
 
 
-@lru_cache(maxsize=4096)
 def figures(day: date, county: str | None) -> Figures:
+    """The figures `county` applies on `day`. Counties on the region's standards share one object,
+    so verdicts that depend on the figures are shared between them too."""
+    return _figures(day, county if county and has_own_standards(county) else None)
+
+
+@lru_cache(maxsize=4096)
+def _figures(day: date, county: str | None) -> Figures:
     return Figures(day, county)

@@ -81,6 +81,10 @@ def _county_overrides(county: str) -> dict[str, Parameter]:
     return out
 
 
+def has_own_standards(county: str) -> bool:
+    return bool(_county_overrides(county))
+
+
 def parameter(path: str, county: str | None = None) -> Parameter:
     """The parameter in force for `county` (its own standard if it set one, else the region's)."""
     if county:

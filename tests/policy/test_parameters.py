@@ -87,14 +87,21 @@ def test_a_county_standard_overrides_the_region(monkeypatch):
                         {"dibao.urban_monthly": {date(2022, 6, 7): 700}})
     monkeypatch.setattr(tables, "resolve_county", lambda name: own if name == "西吉县" else None)
     monkeypatch.setattr(P, "resolve_county", lambda name: own if name == "西吉县" else None)
+    F = importlib.import_module("policy_kb.figures")
     P._county_overrides.cache_clear()
+    F._figures.cache_clear()
     try:
-        fig = figures.__wrapped__(date(2022, 7, 1), "西吉县")
+        fig = figures(date(2022, 7, 1), "西吉县")
         assert fig.urban_monthly.value == 700
         assert fig.unemployed_lump_sum.value == 2100  # 3 × 700: the local standard, as measure 5 says
-        assert figures.__wrapped__(date(2022, 7, 1), None).urban_monthly.value == 650
+        assert "西吉县" in fig.urban_monthly.formula
+        region = figures(date(2022, 7, 1), None)
+        assert region.urban_monthly.value == 650 and "自治区" in region.urban_monthly.formula
+        # a county on the region's standards shares the region's figures (and so its verdicts)
+        assert figures(date(2022, 7, 1), "隆德县") is region
     finally:
         P._county_overrides.cache_clear()
+        F._figures.cache_clear()
 
 
 @pytest.mark.parametrize("day", ["2022-06-07", "2023-12-31"])
