@@ -4,6 +4,7 @@ Imports only the standard library and PyYAML, so the Rasa environment (Python 3.
 service environment use the same rules. Public API (shared/contract.md §3):
 
     evaluate(facts) -> dict         the Evaluation of contract §2
+    decide(facts) -> Decision       the same decisions before they are written out (screening)
     InvalidFacts                    raised for bad input; .field names the culprit
     explain(evaluation) -> str      readable Chinese explanation; summarize() a short reply
 
@@ -11,7 +12,7 @@ Layout: data/ (document text, measures, counties, Facts vocabulary), parameters/
 dated, with its sentence), predicates.py (one function per condition), rules.py (one per measure).
 """
 from policy_kb.document import document, in_force, measure, measures  # noqa: F401
-from policy_kb.evaluation import evaluate  # noqa: F401
+from policy_kb.evaluation import Decision, decide, evaluate  # noqa: F401
 from policy_kb.explain import explain, format_amount, summarize  # noqa: F401
 from policy_kb.facts import InvalidFacts, facts_schema, validate_facts  # noqa: F401
 from policy_kb.parameters import parameter, parameters  # noqa: F401
@@ -26,7 +27,7 @@ from policy_kb.tables import (  # noqa: F401
 )
 
 __all__ = [
-    "evaluate", "InvalidFacts", "explain", "summarize", "format_amount", "validate_facts", "facts_schema",
+    "evaluate", "decide", "Decision", "InvalidFacts", "explain", "summarize", "format_amount", "validate_facts", "facts_schema",
     "document", "measure", "measures", "in_force", "parameter", "parameters", "County", "counties",
     "resolve_county", "resolve_city", "status_labels", "employment_labels", "question_for",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from policy_kb.figures import Figures
-from policy_kb.logic import Cond, any_of, known, negate
+from policy_kb.logic import Cond, Template, any_of, known, negate
 from policy_kb.tables import employment_labels, status_labels
 
 # Status groups named in the text (codes of contract §1).
@@ -21,6 +21,18 @@ COVID_SUBSIDY_GROUPS = ("dibao", "tekun", "orphan_institutional", "orphan_scatte
 GRADUATE_CODES = ("unemployed_graduate", "failed_startup_graduate")  # measure 6
 # Employment situations that presuppose the ability to work, which 特困人员 lack by definition.
 ABLE_TO_WORK = ("unemployed_migrant_worker", "unemployed_graduate", "failed_startup_graduate", "employed")
+
+
+# Facts the rules read only through a test against a line (or, for urgent_reason, whether the caller
+# said anything): households on the same side of every line get the same verdicts, and the value
+# itself reaches the reasons through a Template. A rule that reads one of these fields any other way
+# must drop it from here (tests/policy compare the shared verdicts with fresh ones).
+BANDS = {
+    "age": lambda age, fig: (age >= fig.elderly_from, age < fig.adult_from),
+    "months_without_income": lambda months, fig: months >= fig.months_without_income_line,
+    "medical_out_of_pocket": lambda cost, fig: cost >= fig.medical_line,
+    "urgent_reason": lambda reason, fig: bool(reason),
+}
 
 
 class Known:
@@ -113,8 +125,8 @@ def meets_months_without_income(k: Known, fig: Figures) -> Cond:
     if months is None:
         return Cond(None, (), ("months_without_income",))
     if months >= line:
-        return Cond(True, (f"已连续{months}个月无收入来源（达到连续{line}个月）",))
-    return Cond(False, (f"连续无收入{months}个月，不足{line}个月",))
+        return Cond(True, (Template(f"已连续{{months_without_income}}个月无收入来源（达到连续{line}个月）"),))
+    return Cond(False, (Template(f"连续无收入{{months_without_income}}个月，不足{line}个月"),))
 
 
 def lacks_unemployment_insurance(k: Known) -> Cond:
@@ -143,8 +155,8 @@ def meets_medical_cost_line(k: Known, fig: Figures) -> Cond:
     if cost is None:
         return Cond(None, (), ("medical_out_of_pocket",))
     if cost >= line:
-        return Cond(True, (f"政策范围内个人自负医疗费用 {cost:g} 元，达到 {line} 元及以上",))
-    return Cond(False, (f"政策范围内个人自负医疗费用 {cost:g} 元，未达到 {line} 元",))
+        return Cond(True, (Template(f"政策范围内个人自负医疗费用 {{medical_out_of_pocket:g}} 元，达到 {line} 元及以上"),))
+    return Cond(False, (Template(f"政策范围内个人自负医疗费用 {{medical_out_of_pocket:g}} 元，未达到 {line} 元"),))
 
 
 def is_in_low_income_monitoring(k: Known) -> Cond:
@@ -154,16 +166,20 @@ def is_in_low_income_monitoring(k: Known) -> Cond:
     return c
 
 
+_AGE_IS_ELDERLY, _AGE_NOT_ELDERLY = Template("{age}岁，属于老年人"), Template("{age}岁，不属于老年人")
+_AGE_IS_MINOR, _AGE_NOT_MINOR = Template("{age}岁，属于未成年人"), Template("{age}岁，不属于未成年人")
+
+
 def is_elderly(k: Known, fig: Figures) -> Cond:
     age = k.get("age")
     return known(None if age is None else age >= fig.elderly_from, "age",
-                 f"{age}岁，属于老年人", f"{age}岁，不属于老年人")
+                 _AGE_IS_ELDERLY, _AGE_NOT_ELDERLY)
 
 
 def is_minor(k: Known, fig: Figures) -> Cond:
     age = k.get("age")
     return known(None if age is None else age < fig.adult_from, "age",
-                 f"{age}岁，属于未成年人", f"{age}岁，不属于未成年人")
+                 _AGE_IS_MINOR, _AGE_NOT_MINOR)
 
 
 def has_severe_disability(k: Known) -> Cond:
@@ -188,13 +204,16 @@ def has_heavy_rigid_expenses(k: Known) -> Cond:
                  "没有过重的刚性支出")
 
 
+_URGENT, _URGENT_SAID = "遇紧急情况需立即救助", Template("遇紧急情况需立即救助：{urgent_reason}")
+
+
 def is_in_emergency(k: Known) -> Cond:
     """The `urgent` fact, or the caller's own words for an emergency when not denied."""
     urgent = k.get("urgent")
     if urgent is None and k.get("urgent_reason"):
         urgent = True
-    reason = k.get("urgent_reason")
-    return known(urgent, "urgent", f"遇紧急情况需立即救助{('：' + reason) if reason else ''}", "没有需要立即救助的紧急情况")
+    said = _URGENT_SAID if k.get("urgent_reason") else _URGENT
+    return known(urgent, "urgent", said, "没有需要立即救助的紧急情况")
 
 
 def is_stranded(k: Known) -> Cond:

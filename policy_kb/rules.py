@@ -25,15 +25,17 @@ def reads(fields: tuple, statuses: tuple):
 
 
 class Verdict:
-    __slots__ = ("status", "reasons", "missing", "amounts", "grants", "no_means_test")
+    # `entries`: evaluation's frozen copies of this verdict, made once however many households share it
+    __slots__ = ("status", "reasons", "missing", "amounts", "grants", "no_means_test", "entries")
 
     def __init__(self, status, reasons=(), missing=(), amounts=(), grants=(), no_means_test=False):
         self.status = status
-        self.reasons = list(reasons)
+        self.reasons = list(reasons)  # str, or Template quoting a fact (filled in by evaluation)
         self.missing = list(missing)
         self.amounts = list(amounts)
         self.grants = list(grants)
         self.no_means_test = no_means_test
+        self.entries = None
 
 
 def decide(cond: Cond, amounts=(), grants=(), amount_missing=(), no_means_test=False, pending=()) -> Verdict:

@@ -95,3 +95,28 @@ def test_callers_may_mutate_their_evaluation_without_touching_others():
     first["measures"][0]["reasons"].append("x")
     second = policy_kb.evaluate(f)
     assert second["measures"][0]["amounts"][0]["value"] == 600 and "x" not in second["measures"][0]["reasons"]
+
+
+# Values on the same side of every line (ages 60 and 18, 3 months, 20000 yuan) share one decided
+# plan; only the value quoted in the reasons differs. Pairs drawn close to the lines on purpose.
+_SAME_SIDE = {
+    "age": st.sampled_from([(17, 3), (18, 59), (59, 18), (60, 95), (95, 60)]),
+    "months_without_income": st.sampled_from([(3, 12), (2, 0), (0, 2), (12, 3)]),
+    "medical_out_of_pocket": st.sampled_from([(20000, 48000.5), (19999, 0), (0.5, 19999.99), (48000, 20000)]),
+    "urgent_reason": st.sampled_from([("没饭吃了", "房子塌了"), ("孩子病了{急}", "断粮")]),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(facts(), st.sampled_from(sorted(_SAME_SIDE)), st.data())
+def test_households_on_the_same_side_of_every_line_share_decisions_but_quote_their_own_values(f, field, data):
+    from policy_kb import evaluation
+    first, second = data.draw(_SAME_SIDE[field])
+    policy_kb.evaluate(dict(f, **{field: first}))  # the plan is now shared
+    shared = policy_kb.evaluate(dict(f, **{field: second}))
+    evaluation.MEMOIZE = False
+    try:
+        fresh = policy_kb.evaluate(dict(f, **{field: second}))
+    finally:
+        evaluation.MEMOIZE = True
+    assert shared == fresh
