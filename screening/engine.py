@@ -3,9 +3,10 @@
 The parent reads the register batch by batch (pyarrow), hands each batch to a worker process
 and writes the results in input order, so the output is the same for any number of workers.
 At most `2 × workers` batches are in flight, which bounds the parent's memory whatever the
-size of the register. Each household is judged by `policy_kb.evaluate` itself: the batch
-result is, row by row, exactly what `evaluate` says.
-"""
+size of the register. Each household is judged by `policy_kb.decide`, the decisions that
+`policy_kb.evaluate` writes out: the batch result is, row by row, exactly what `evaluate` says
+(tests/screening check it). Households share verdicts, so a row is put together from parts
+made once per verdict (`_part`)."""
 from __future__ import annotations
 
 import multiprocessing
@@ -99,6 +100,30 @@ def render_amount(a: dict) -> str:
     return text
 
 
+# Parts of rows by the identity of a plan entry; the entry is kept, so its id is never reused
+# while it is here. Bounded like policy_kb's own caches.
+_PARTS: dict = {}
+_PARTS_MAX = 200_000
+
+
+def _part(mid: int, entry: tuple):
+    """What one measure's decision adds to a row: None (neither eligible nor need_info),
+    (True, amount text, once total, total complete, at least) or (False, "mid=missing")."""
+    if len(_PARTS) >= _PARTS_MAX:
+        _PARTS.clear()
+    status, _, missing, amounts = entry[:4]
+    if status == "need_info":
+        return (False, f"{mid}=" + ",".join(missing))
+    if status != "eligible":
+        return None
+    text = "；".join([render_amount(a) for a in amounts]) if amounts else None
+    once = [a for a in amounts if a["frequency"] == "once"]
+    totals = [a["total"] for a in once]
+    complete = None not in totals
+    once_total = float(sum(totals)) if once and complete else None
+    return (True, text, once_total, complete, any(a["at_least"] for a in once))
+
+
 def _joined(items):
     # An empty list is written as an empty cell (null), the same in CSV and Parquet.
     return ";".join(map(str, items)) if items else None
@@ -180,10 +205,11 @@ def screen_batch(task) -> BatchResult:
     gaps = {"county": [], ID_COLUMN: [], "measure": [], "title": [], "total_yuan": []} if receiving is not None else None
     n_measures = len(measure_ids)
     index_of = {mid: k for k, mid in enumerate(measure_ids)}
-    evaluate, InvalidFacts = policy_kb.evaluate, policy_kb.InvalidFacts
+    decide, InvalidFacts = policy_kb.decide, policy_kb.InvalidFacts
     resolve_county, resolve_city = policy_kb.resolve_county, policy_kb.resolve_city
     k = 0  # output row
-    rendered: dict = {}  # amounts -> text; a register has few distinct amount lines
+    parts = _PARTS  # a measure's decision -> its share of the row; households share decisions
+    days: dict = {}  # day -> (as_of text, in force)
     places: dict = {}  # (county, city) as written -> canonical (county, city)
 
     for i in range(n):
@@ -198,7 +224,7 @@ def screen_batch(task) -> BatchResult:
                 if not facts and all(columns[c][i] is None for c in names):
                     continue  # a blank line is not a household
                 raise CellError(ID_COLUMN, "缺少户编号 household_id is empty")
-            ev = evaluate(facts, today=as_of)
+            decision = decide(facts, today=as_of)
         except (CellError, InvalidFacts) as exc:
             bad.append((start + i, hid, exc.field, exc.message))
             continue
@@ -206,34 +232,34 @@ def screen_batch(task) -> BatchResult:
             bad.append((start + i, hid, None, f"内部错误 internal error: {type(exc).__name__}: {exc}"))
             continue
 
+        plan = decision.plan
         eligible, need_info, missing = [], [], []
         total, at_least, complete = 0, False, True
-        for m in ev["measures"]:
-            status = m["status"]
-            if status == "eligible":
-                mid = m["id"]
+        for mid, entry in zip(measure_ids, plan.measures):
+            got = parts.get(id(entry))
+            if got is None or got[0] is not entry:
+                got = parts[id(entry)] = (entry, _part(mid, entry))
+            part = got[1]
+            if part is None:
+                continue
+            if part[0]:  # eligible: (True, amount text, once total or None, complete, at least)
                 eligible.append(mid)
-                amounts = m["amounts"]
-                if amounts:
-                    key = tuple([(a["value"], a["at_least"], a["per"], a["frequency"], a["total"]) for a in amounts])
-                    text = rendered.get(key)
-                    if text is None:
-                        text = rendered[key] = "；".join([render_amount(a) for a in amounts])
-                    amount_col[mid][k] = text
-                    once = [a for a in amounts if a["frequency"] == "once"]
-                    if once:
-                        totals = [a["total"] for a in once]
-                        if None in totals:
-                            complete = False
-                        else:
-                            total_col[mid][k] = float(sum(totals))
-                            total += sum(totals)
-                        if not at_least:
-                            at_least = any(a["at_least"] for a in once)
-            elif status == "need_info":
-                need_info.append(m["id"])
-                missing.append(f"{m['id']}=" + ",".join(m["missing"]))
-        urgent = bool(ev["urgent"])
+                if part[1] is not None:
+                    amount_col[mid][k] = part[1]
+                if part[2] is not None:
+                    total_col[mid][k] = part[2]
+                    total += part[2]
+                if not part[3]:
+                    complete = False
+                if part[4]:
+                    at_least = True
+            else:  # need_info: (False, "mid=missing,fields")
+                need_info.append(mid)
+                missing.append(part[1])
+        urgent = plan.urgent
+        day = days.get(decision.day)
+        if day is None:
+            day = days[decision.day] = (decision.day.isoformat(), policy_kb.in_force(decision.day))
 
         place = (facts.get("county"), facts.get("city"))
         where = places.get(place)
@@ -246,8 +272,8 @@ def screen_batch(task) -> BatchResult:
         o_id.append(hid)
         o_county.append(county_name)
         o_city.append(city)
-        o_as_of.append(ev["as_of"])
-        o_in_force.append(ev["document"]["in_force"])
+        o_as_of.append(day[0])
+        o_in_force.append(day[1])
         o_urgent.append(urgent)
         o_eligible.append(_joined(eligible))
         o_count.append(len(eligible))
@@ -256,7 +282,7 @@ def screen_batch(task) -> BatchResult:
         o_complete.append(complete)
         o_need.append(_joined(need_info))
         o_missing.append(";".join(missing) if missing else None)
-        o_ask.append(_joined(ev["ask_next"]))
+        o_ask.append(_joined(plan.ask_next))
 
         key = county_name or UNKNOWN_COUNTY
         c = counts.get(key)
