@@ -3,6 +3,10 @@
 `Database` is created by `create_app()` (and the CLI, the supervisor, tests) from a URL; nothing
 connects at import time. Alembic migrations under service/migrations are the only way the schema
 changes; `migrate()` runs them to every head (other areas may add their own branch).
+
+A PostgreSQL connection attempt gives up after CONNECT_TIMEOUT_SECONDS (libpq's `connect_timeout`;
+a `connect_timeout` in HOTLINE_DATABASE_URL's query wins): without it an unreachable host holds a
+chat turn for psycopg's default of 130 s, and a turn is supposed to be answered, database or not.
 """
 from __future__ import annotations
 
@@ -16,7 +20,13 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.core.privacy import mask_text
+
 log = logging.getLogger("service.db")
+
+# Whole seconds (libpq rounds down and treats less than 2 as 2). A healthy local or same-network
+# PostgreSQL connects in milliseconds; 3 s leaves room for a slow start without a long hang.
+CONNECT_TIMEOUT_SECONDS = 3
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -38,7 +48,20 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
+    if u.get_backend_name() == "postgresql" and "connect_timeout" not in u.query:
+        connect_args = {**kwargs.pop("connect_args", {})}
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+        kwargs["connect_args"] = connect_args
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as a log may show it: its type and the driver's first line, masked.
+    SQLAlchemy's own text adds the statement and its parameters (a caller's words, facts, openid),
+    and a driver's later lines (DETAIL: Key (...)=(...)) repeat values: neither belongs in a log."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {mask_text(first)}"
 
 
 class Database:
