@@ -8,7 +8,8 @@
 - `hotline_chat_replies_total{kind}`: every reply of the REST chat channel, by kind — `answer`,
   `nlu_fallback` (the bot's utter_default: the NLU did not understand), `action_error`
   (utter_action_error), `service_fallback` (Rasa down or silent: the service's own 12345 answer),
-  `urgent_fallback` (the service opened or could not open an urgent ticket itself);
+  `urgent_fallback` (the service opened an urgent ticket itself, held it while the database is
+  down, or could not open it);
 - `hotline_log_events_total{event}`: warning-or-worse structured log events (`chat.fallback`,
   `outbox.retry`, `outbox.dead`, …), counted from the JSON logs' `event` field.
 
@@ -62,8 +63,8 @@ class ReplyClassifier:
 
         self.service = {chat.FALLBACK_TEXT}
         # The urgent texts carry a ticket id and a county: match on the fixed head.
-        self.urgent_heads = tuple(t.split("{", 1)[0] for t in (chat.URGENT_FALLBACK_TEXT,)) + (
-            chat.URGENT_NO_TICKET_TEXT,)
+        self.urgent_heads = tuple(t.split("{", 1)[0] for t in (
+            chat.URGENT_FALLBACK_TEXT, chat.URGENT_HELD_TEXT, chat.URGENT_NO_TICKET_TEXT))
         self.nlu = _bot_texts("utter_default")
         self.action_error = _bot_texts("utter_action_error")
         self._loaded = True
