@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(8, ge=1, validation_alias=env("HOTLINE_OUTBOX_MAX_ATTEMPTS", "outbox_max_attempts"))
     outbox_backoff_seconds: float = Field(2.0, gt=0, validation_alias=env("HOTLINE_OUTBOX_BACKOFF_SECONDS", "outbox_backoff_seconds"))
     outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=env("HOTLINE_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds"))
+    # Urgent cases held while the database is down (service/services/held_tickets.py), one
+    # sub-directory per database. Unset: var/held-tickets under the working directory. It must be
+    # writable and outlive the process (a volume in deploy/), or cases are held in memory only.
+    held_tickets_dir: Path | None = Field(None, validation_alias=env("HOTLINE_HELD_TICKETS_DIR", "held_tickets_dir"))
 
     # --- requests and logs ---
     max_body_bytes: int = Field(64 * 1024, ge=1024, validation_alias=env("HOTLINE_MAX_BODY_BYTES", "max_body_bytes"))
@@ -85,7 +89,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=env("HOTLINE_LOG_LEVEL", "log_level"))
     run_migrations: bool = Field(True, validation_alias=env("HOTLINE_RUN_MIGRATIONS", "run_migrations"))
 
-    @field_validator("as_of", mode="before")
+    @field_validator("as_of", "held_tickets_dir", mode="before")
     @classmethod
     def empty_as_none(cls, value):
         return None if value == "" else value

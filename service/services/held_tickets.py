@@ -6,10 +6,10 @@ chat turn that reaches the database, and from a background retry that needs no f
 
 Why a file spool, not an in-process list: operators restart services during an outage (and
 Docker's restart policy does it for them); a list in memory would lose the very cases the outage
-produced. One JSON file per case under `var/held-tickets/<database>/` (the root can be moved with
-HOTLINE_HELD_TICKETS_DIR, e.g. onto a volume), written atomically (temp file, fsync, link). The
-sub-directory is named by a hash of the database URL (password hidden): a spool is only ever
-drained into the database it was meant for. A file is named by conversation + reason, so the same
+produced. One JSON file per case under `var/held-tickets/<database>/` (the root is the setting
+`held_tickets_dir`, HOTLINE_HELD_TICKETS_DIR: a volume in deploy/), written atomically (temp file,
+fsync, link). The sub-directory is named by a hash of the database URL (password hidden): a spool
+is only ever drained into the database it was meant for. A file is named by conversation + reason, so the same
 emergency said twice during the outage is held once.
 
 Exactly once: tickets.create_ticket gives back the ticket already opened for the same conversation
@@ -39,20 +39,25 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from service.core.config import Settings
 from service.core.logging import conversation_context
 
 log = logging.getLogger("service.chat")
 
-ENV_DIR = "HOTLINE_HELD_TICKETS_DIR"
+ENV_DIR = "HOTLINE_HELD_TICKETS_DIR"  # Settings.held_tickets_dir
 # Background retry: soon at first (an outage is often a restart), then every half minute.
 RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 Opener = Callable[[Session, dict], int]  # opens the ticket of one held case, returns its id
 
 
-def spool_root() -> Path:
-    # Relative to where the service runs, like the default SQLite database (var/hotline.db).
-    return Path(os.environ.get(ENV_DIR) or Path.cwd() / "var" / "held-tickets")
+def spool_root(settings: Settings | None = None) -> Path:
+    """Settings.held_tickets_dir; unset, relative to where the service runs, like the default
+    SQLite database (var/hotline.db). Read afresh (under a millisecond) rather than cached: the
+    chat path that calls this has no Settings of its own, and a cached copy would miss a test's or
+    an operator's environment."""
+    settings = settings or Settings()
+    return settings.held_tickets_dir or Path.cwd() / "var" / "held-tickets"
 
 
 def database_key(url) -> str:
