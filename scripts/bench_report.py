@@ -31,6 +31,7 @@ HEADLINE = [
     ("copilot latency", r"\.copilot\w*_(p50|p95|p99)_ms$"),
     ("WeChat reply latency", r"\.wechat\w*_(p50|p95|p99)_ms$|^wechat\..*_(p50|p95|p99)_ms$"),
     ("tickets/s", r"tickets_per_second"),
+    ("screening households/s", r"^screening\.(households_per_second|cpu_us_per_household)$"),
     ("load checks", r"^load\.(all_checks_passed|messages_without_one_answer|duplicate_tickets|"
                     r"urgent_cases_with_exactly_one_ticket|chat_errors|copilot_errors)$"),
     ("memory (RSS MB)", r"(rss|memory)\w*(_mb)?"),
