@@ -146,7 +146,7 @@ def _entry(v, mid: int, needs_county: bool) -> tuple[tuple, tuple]:
             missing = (*missing, "county")  # an emergency is handled where it happens: the ticket needs the county
         # a fact that alone settles a measure is worth more than one of several still open
         weight = _weight(measures()[mid]["kind"], v.status) / len(missing) if missing else 0
-        reasons = tuple(v.reasons)
+        reasons = tuple(dict.fromkeys(v.reasons))  # a status named by two conditions is said once
         templated = any(r.__class__ is Template for r in reasons)
         entry = (v.status, reasons, missing, tuple(v.amounts), tuple(v.grants), v.no_means_test, templated)
         made = v.entries[needs_county] = (entry, tuple((f, weight) for f in missing))
