@@ -11,6 +11,16 @@ For every authentic message:
    (processing → answered) and is the passive reply; otherwise the request replies "success" at
    once, and the job records that reply (processing → deferred) and puts the answer in the
    customer-service outbox (`wechat_deliveries`) in the same transaction.
+
+When the database is down the claim fails, and the message is answered all the same, unclaimed
+(`answer_unclaimed`): no de-duplication, so a WeChat retry during the outage is answered again,
+which the chat path makes harmless (an urgent case is held once per conversation + reason and its
+ticket opened once, service/services/held_tickets.py). An answer that misses the deadline then
+goes to the outbox if the database is back, else straight to the customer-service API.
+
+Logs never carry a caller's words, nor an exception's full text (SQLAlchemy's includes the
+statement's parameters): the exception type, the driver's first line masked, and where it was
+raised (`_failure`).
 """
 from __future__ import annotations
 
@@ -18,19 +28,21 @@ import asyncio
 import logging
 import threading
 import time
+import traceback
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.core.config import Settings
-from service.core.db import Database
+from service.core.db import Database, describe_error
 from service.core.errors import ApiError
 from service.models.base import utcnow
 from service.models.wechat import WeChatInbound, WeChatMore
@@ -70,6 +82,21 @@ def welcome_text() -> str:
 
 
 ChatFn = Callable[..., object]  # service.services.chat.handle_turn's signature
+
+
+_SERVICE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def _failure(exc: BaseException) -> dict:
+    """Log fields for an exception without its text beyond the driver's first line (masked):
+    `error`, and `where` it was raised — a traceback's places, not its message: the innermost
+    frames of the service's own code, then the innermost frame of all (in a library, often)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if f.filename.startswith(_SERVICE_DIR)][-3:]
+    if frames and (not own or own[-1] is not frames[-1]):
+        own.append(frames[-1])
+    return {"error": describe_error(exc),
+            "where": " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(own))}
 
 
 @dataclass
@@ -219,9 +246,14 @@ class WeChatChannel:
 
     # --- 2. answer ----------------------------------------------------------------------------
     def _more_parts(self, openid: str) -> list[str]:
-        with self.db.sessionmaker() as s:
-            row = s.get(WeChatMore, openid)
-            return list(row.parts) if row is not None else []
+        try:
+            with self.db.sessionmaker() as s:
+                row = s.get(WeChatMore, openid)
+                return list(row.parts) if row is not None else []
+        except SQLAlchemyError as exc:  # the database is down: "详细" goes to the assistant
+            log.warning("wechat: held-back answer unreadable: %s", describe_error(exc),
+                        extra={"event": "wechat.db_unavailable", "step": "more"})
+            return []
 
     def take_turn(self, openid: str) -> _Turn:
         with self._lines_guard:
@@ -241,9 +273,9 @@ class WeChatChannel:
                 result = self.chat_fn(session, self.rasa, sender=msg.openid, message=text,
                                       channel="wechat", default_as_of=self.settings.as_of,
                                       sla_minutes=self.settings.sla_first_action_minutes)
-        except Exception:  # noqa: BLE001 - the caller still gets an answer
-            log.exception("wechat chat turn failed", extra={"event": "wechat.chat_error",
-                                                            "openid_ref": msg.openid_ref})
+        except Exception as exc:  # noqa: BLE001 - the caller still gets an answer
+            log.error("wechat chat turn failed", extra={"event": "wechat.chat_error",
+                                                        "openid_ref": msg.openid_ref, **_failure(exc)})
             return FALLBACK_TEXT
         pieces = []
         for m in result.messages:
@@ -356,12 +388,89 @@ class WeChatChannel:
         if self.worker is not None:
             self.worker.wake()
 
+    # --- the database is down: answered unclaimed -------------------------------------------
+    def answer_unclaimed(self, msg, race: _Race, turn: _Turn) -> str | None:
+        """`answer` for a message that could not be claimed. Nothing is stored unless it has to
+        be (the rest of a long answer, a late answer) and the database is back by then."""
+        try:
+            return self._answer_unclaimed(msg, race, turn)
+        finally:
+            turn.done()
+
+    def _answer_unclaimed(self, msg, race: _Race, turn: _Turn) -> str | None:
+        started = time.monotonic()
+        out = self.compute(msg, turn)
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        if not race.finish():
+            self._late_unclaimed(msg, out, race.reply_if_late, elapsed)
+            return None
+        if out.kind == "more":  # _more_parts read the database: it is back
+            with self.db.session() as s:
+                head, rest = self._passive(s, msg, out)
+                self._keep_rest(s, msg.openid, rest)
+        else:
+            head, rest = self._passive(None, msg, out)
+            if rest:  # a long answer: its rest waits for "详细" in the database, if it is back
+                try:
+                    with self.db.session() as s:
+                        self._keep_rest(s, msg.openid, rest)
+                except SQLAlchemyError as exc:
+                    # Not offered then: "详细" would find nothing (or an older answer's rest).
+                    head = head.replace(MORE_HINT, "")
+                    log.warning("wechat: the rest of a long answer is dropped: %s", describe_error(exc),
+                                extra={"event": "wechat.rest_dropped", "openid_ref": msg.openid_ref,
+                                       "parts": len(rest)})
+        log.info("wechat message answered", extra={
+            "event": "wechat.answered", "openid_ref": msg.openid_ref, "msg_type": msg.msg_type,
+            "ms": elapsed, "chars": len(msg.content or ""), "stored": False})
+        return SUCCESS if head is None else self.render(msg, head)
+
+    def _late_unclaimed(self, msg, out: Outcome, reply_if_late: str, elapsed: float) -> None:
+        try:
+            self._late(msg, out, reply_if_late, elapsed)  # the database is back: the outbox
+            return
+        except IntegrityError:
+            log.info("wechat: a retry's late answer is already queued",
+                     extra={"event": "wechat.deferred_duplicate", "openid_ref": msg.openid_ref})
+            return
+        except SQLAlchemyError as exc:
+            log.warning("wechat: late answer not queued: %s", describe_error(exc),
+                        extra={"event": "wechat.db_unavailable", "step": "late",
+                               "openid_ref": msg.openid_ref})
+        # Straight to the customer-service API (at most once: nothing would retry it).
+        text = out.text if out.kind != "more" else None
+        if not text or self.api is None:
+            log.error("wechat: late answer lost while the database is down", extra={
+                "event": "wechat.answer_lost", "openid_ref": msg.openid_ref, "ms": elapsed,
+                "reason": "no API credentials" if text else "nothing to send"})
+            return
+        try:
+            for part in split_text(text.replace(MORE_HINT, "")):
+                self.api.send_text(msg.openid, part)
+        except Exception as exc:  # noqa: BLE001 - WeChatApiError, or the token's database read
+            log.error("wechat: late answer lost while the database is down", extra={
+                "event": "wechat.answer_lost", "openid_ref": msg.openid_ref, "ms": elapsed,
+                **_failure(exc)})
+            return
+        log.info("wechat answer missed the deadline: sent at once, not queued", extra={
+            "event": "wechat.deferred_answer", "openid_ref": msg.openid_ref, "ms": elapsed,
+            "via": "custom_send_unqueued"})
+
     # --- the request ----------------------------------------------------------------------------
     async def _pipeline(self, msg, race: _Race, turn: _Turn, sig_timestamp: int, nonce: str,
                         deadline: float) -> str:
         submitted = False
         try:
-            earlier = await run_in_threadpool(self.claim, msg, sig_timestamp=sig_timestamp, nonce=nonce)
+            try:
+                earlier = await run_in_threadpool(self.claim, msg, sig_timestamp=sig_timestamp, nonce=nonce)
+            except SQLAlchemyError as exc:
+                log.warning("wechat: database unavailable, message answered unclaimed: %s",
+                            describe_error(exc), extra={"event": "wechat.db_unavailable", "step": "claim",
+                                                        "openid_ref": msg.openid_ref})
+                job = self.executor.submit(self.answer_unclaimed, msg, race, turn)
+                submitted = True
+                reply = await asyncio.wrap_future(job)
+                return reply if reply is not None else race.reply_if_late
             if earlier is not None:
                 return await self._await_stored(msg, earlier, deadline, race.reply_if_late)
             job = self.executor.submit(self.answer, msg, race, turn)
@@ -375,8 +484,8 @@ class WeChatChannel:
     def _forget(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), ApiError):
-            log.error("wechat message failed after the reply", exc_info=task.exception(),
-                      extra={"event": "wechat.background_error"})
+            log.error("wechat message failed after the reply",
+                      extra={"event": "wechat.background_error", **_failure(task.exception())})
 
     async def handle(self, msg, *, sig_timestamp: int, nonce: str, started: float) -> str:
         """The plaintext reply for one authentic push (passive XML or "success").
@@ -401,7 +510,7 @@ class WeChatChannel:
                 return await task  # the answer is being stored this very moment
         except ApiError:
             raise
-        except Exception:  # noqa: BLE001 - storing failed; answer anyway, a retry will wait
-            log.exception("wechat answer failed", extra={"event": "wechat.error",
-                                                          "openid_ref": msg.openid_ref})
+        except Exception as exc:  # noqa: BLE001 - storing failed; answer anyway, a retry will wait
+            log.error("wechat answer failed", extra={"event": "wechat.error",
+                                                     "openid_ref": msg.openid_ref, **_failure(exc)})
             return self.render(msg, FALLBACK_TEXT)
