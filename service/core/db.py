@@ -11,6 +11,7 @@ chat turn for psycopg's default of 130 s, and a turn is supposed to be answered,
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -62,6 +63,22 @@ def describe_error(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     first = (str(cause).strip().splitlines() or [""])[0][:200]
     return f"{type(exc).__name__}: {mask_text(first)}"
+
+
+_SERVICE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def error_fields(exc: BaseException) -> dict:
+    """Log fields for an exception in place of log.exception(), whose traceback text carries the
+    full message (SQL parameters included): `error` (describe_error) and `where` it was raised —
+    a traceback's places, not its text: the innermost frames of the service's own code, then the
+    innermost frame of all (in a library, often)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if f.filename.startswith(_SERVICE_DIR)][-3:]
+    if frames and (not own or own[-1] is not frames[-1]):
+        own.append(frames[-1])
+    return {"error": describe_error(exc),
+            "where": " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(own))}
 
 
 class Database:

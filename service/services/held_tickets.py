@@ -40,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from service.core.config import Settings
+from service.core.db import error_fields
 from service.core.logging import conversation_context
 
 log = logging.getLogger("service.chat")
@@ -183,10 +184,11 @@ class HeldTickets:
             except SQLAlchemyError:
                 session.rollback()
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
                 session.rollback()
-                log.exception("held urgent ticket could not be opened", extra={
-                    "event": "chat.held_ticket_error", "held_since": case.get("held_at")})
+                log.error("held urgent ticket could not be opened", extra={
+                    "event": "chat.held_ticket_error", "held_since": case.get("held_at"),
+                    **error_fields(exc)})  # not log.exception: its text may carry the case
                 return None
             log.warning("held urgent ticket opened: ticket %s", ticket_id, extra={
                 "event": "chat.held_ticket_opened", "ticket_id": ticket_id,
@@ -233,8 +235,9 @@ def _retry_loop(spool: HeldTickets, engine: Engine, opener: Opener) -> None:
         except SQLAlchemyError as exc:
             log.info("held tickets wait: database still unavailable (%s)", type(exc).__name__,
                      extra={"event": "chat.held_retry", "attempt": attempt})
-        except Exception:  # noqa: BLE001 - the thread must outlive a bad case; it logs and retries
-            log.exception("held tickets: retry failed", extra={"event": "chat.held_retry_error"})
+        except Exception as exc:  # noqa: BLE001 - the thread must outlive a bad case; it logs and retries
+            log.error("held tickets: retry failed", extra={"event": "chat.held_retry_error",
+                                                           **error_fields(exc)})
         with _registry_lock:
             if spool.pending() == 0:
                 _retriers.pop(spool.directory, None)

@@ -20,7 +20,7 @@ goes to the outbox if the database is back, else straight to the customer-servic
 
 Logs never carry a caller's words, nor an exception's full text (SQLAlchemy's includes the
 statement's parameters): the exception type, the driver's first line masked, and where it was
-raised (`_failure`).
+raised (service.core.db.error_fields).
 """
 from __future__ import annotations
 
@@ -28,13 +28,11 @@ import asyncio
 import logging
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -42,7 +40,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.core.config import Settings
-from service.core.db import Database, describe_error
+from service.core.db import Database, describe_error, error_fields
 from service.core.errors import ApiError
 from service.models.base import utcnow
 from service.models.wechat import WeChatInbound, WeChatMore
@@ -82,21 +80,6 @@ def welcome_text() -> str:
 
 
 ChatFn = Callable[..., object]  # service.services.chat.handle_turn's signature
-
-
-_SERVICE_DIR = str(Path(__file__).resolve().parents[1])
-
-
-def _failure(exc: BaseException) -> dict:
-    """Log fields for an exception without its text beyond the driver's first line (masked):
-    `error`, and `where` it was raised — a traceback's places, not its message: the innermost
-    frames of the service's own code, then the innermost frame of all (in a library, often)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if f.filename.startswith(_SERVICE_DIR)][-3:]
-    if frames and (not own or own[-1] is not frames[-1]):
-        own.append(frames[-1])
-    return {"error": describe_error(exc),
-            "where": " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(own))}
 
 
 @dataclass
@@ -275,7 +258,7 @@ class WeChatChannel:
                                       sla_minutes=self.settings.sla_first_action_minutes)
         except Exception as exc:  # noqa: BLE001 - the caller still gets an answer
             log.error("wechat chat turn failed", extra={"event": "wechat.chat_error",
-                                                        "openid_ref": msg.openid_ref, **_failure(exc)})
+                                                        "openid_ref": msg.openid_ref, **error_fields(exc)})
             return FALLBACK_TEXT
         pieces = []
         for m in result.messages:
@@ -450,7 +433,7 @@ class WeChatChannel:
         except Exception as exc:  # noqa: BLE001 - WeChatApiError, or the token's database read
             log.error("wechat: late answer lost while the database is down", extra={
                 "event": "wechat.answer_lost", "openid_ref": msg.openid_ref, "ms": elapsed,
-                **_failure(exc)})
+                **error_fields(exc)})
             return
         log.info("wechat answer missed the deadline: sent at once, not queued", extra={
             "event": "wechat.deferred_answer", "openid_ref": msg.openid_ref, "ms": elapsed,
@@ -485,7 +468,7 @@ class WeChatChannel:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), ApiError):
             log.error("wechat message failed after the reply",
-                      extra={"event": "wechat.background_error", **_failure(task.exception())})
+                      extra={"event": "wechat.background_error", **error_fields(task.exception())})
 
     async def handle(self, msg, *, sig_timestamp: int, nonce: str, started: float) -> str:
         """The plaintext reply for one authentic push (passive XML or "success").
@@ -512,5 +495,5 @@ class WeChatChannel:
             raise
         except Exception as exc:  # noqa: BLE001 - storing failed; answer anyway, a retry will wait
             log.error("wechat answer failed", extra={"event": "wechat.error",
-                                                     "openid_ref": msg.openid_ref, **_failure(exc)})
+                                                     "openid_ref": msg.openid_ref, **error_fields(exc)})
             return self.render(msg, FALLBACK_TEXT)
