@@ -17,15 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (
-    FakeAssistant,
-    WeChatSide,
-    clean,
-    make_app,
-    new_msg_id,
-    new_openid,
-    text_xml,
-)
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -40,6 +31,15 @@ from service.services.wechat_api import FakeWeChatApi
 from service.services.wechat_inbound import PENDING_TEXT
 from service.services.wechat_text import MAX_TEXT_BYTES
 from tests.service.test_chat_database_down import Gate, Outage, held_files, tickets_of
+from tests.wechat.conftest import (
+    FakeAssistant,
+    WeChatSide,
+    clean,
+    make_app,
+    new_msg_id,
+    new_openid,
+    text_xml,
+)
 
 URGENT = "我在西吉县，已经两天没吃饭了，身上一分钱都没有，回不了家"
 
