@@ -15,12 +15,20 @@ logger = logging.getLogger(__name__)
 MAX_MEASURES_PER_ANSWER = 3
 
 
-def _expired(dispatcher, evaluation: dict, facts: dict) -> None:
+def _expired(dispatcher, tracker, evaluation: dict, facts: dict) -> list[dict[str, Any]]:
+    """The measures are out of force: said in full once per conversation, then briefly, with
+    what we noted (a caller who goes on telling us their situation is not lectured again)."""
     doc = evaluation["document"]
+    if tracker.get_slot("expiry_told"):
+        dispatcher.utter_message(
+            response="utter_measures_expired_again", known=replies.known_text(facts),
+            valid_to=replies.cn_date(doc["valid_to"]), office=replies.office_for(facts))
+        return []
     dispatcher.utter_message(
         response="utter_measures_expired", number=doc["number"], as_of=replies.cn_date(
             evaluation["as_of"]), valid_from=replies.cn_date(doc["valid_from"]),
         valid_to=replies.cn_date(doc["valid_to"]), office=replies.office_for(facts))
+    return [SlotSet("expiry_told", True)]
 
 
 def _bring_for(mid: int) -> list[str]:
@@ -61,8 +69,7 @@ class ActionAnswerEntitlement(SafeAction):
             events += urgent.open_ticket(dispatcher, tracker, facts, urgent.reason_for(tracker, facts))
         try:
             if not evaluation["document"].get("in_force", True):
-                _expired(dispatcher, evaluation, facts)
-                return events
+                return events + _expired(dispatcher, tracker, evaluation, facts)
             known = replies.known_text(facts)
             if replies.wants_detail(state.latest_text(tracker)):
                 dispatcher.utter_message(response="utter_entitlement_detail",
@@ -146,8 +153,7 @@ class ActionHowToApply(SafeAction):
         evaluation, facts = state.evaluate(state.current_facts(tracker))
         office = replies.office_for(facts)
         if not evaluation["document"].get("in_force", True):
-            _expired(dispatcher, evaluation, facts)
-            return []
+            return _expired(dispatcher, tracker, evaluation, facts)
         lines = replies.apply_lines(evaluation, _bring_for)
         if lines:
             dispatcher.utter_message(response="utter_how_to_apply", lines=lines, office=office)

@@ -62,6 +62,20 @@ def test_after_the_end_date_the_bot_says_the_measures_expired(expired, domain, f
     assert "amounts" not in messages[0] and "totals" not in messages[0]
 
 
+def test_after_expiry_the_caller_hears_it_in_full_once_then_briefly_with_what_was_noted(expired, domain, fake_tickets):
+    messages, events = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": DIBAO_FAMILY}), domain)
+    assert responses(messages) == ["utter_measures_expired"]
+    assert slot_events(events)["expiry_told"] is True
+    messages, events = run(ActionAnswerEntitlement(), make_tracker(
+        "家里四口人", slots={"facts": DIBAO_FAMILY, "expiry_told": True}), domain)
+    assert responses(messages) == ["utter_measures_expired_again"]
+    assert "西吉县" in messages[0]["known"] and "4口人" in messages[0]["known"]
+    assert messages[0]["office"] == "西吉县民政局" and messages[0]["valid_to"].endswith("年12月31日")
+    messages, _ = run(ActionHowToApply(), make_tracker("去哪办", slots={"facts": DIBAO_FAMILY, "expiry_told": True}),
+                      domain)
+    assert responses(messages) == ["utter_measures_expired_again"]
+
+
 def test_no_eligible_measure_points_to_regular_channels(in_force, domain):
     facts = {"county": "兴庆区", "not_statuses": ["dibao", "tekun"], "employment": "employed"}
     messages, _ = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": facts}), domain)
