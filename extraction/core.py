@@ -60,6 +60,7 @@ class Rule:
     priority: int = 0
     also: tuple = ()  # further (entity, value) pairs the same words state (被困在 → stranded too)
     third_party: bool = False  # drop when the clause before it names somebody else and not the caller
+    tense: bool = False  # a state that can lie in the past (以前是低保户): dropped unless said to hold now
     # A duration that says how long ago something happened (毕业两年了 / 两年前毕业) counts only when the
     # sentence also says, in so many words, that there is no income or no work (`strict`).
     anchored: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None  # (before, after, strict)
@@ -153,7 +154,8 @@ def _rules() -> tuple[Rule, ...]:
             spec["entity"], re.compile(spec["re"]), spec["value"], neg=spec.get("neg", "ignore"),
             requires=_rx(spec.get("requires")), not_before=_rx(spec.get("not_before")),
             not_after=_rx(spec.get("not_after")), priority=spec.get("priority", 0),
-            also=tuple((spec.get("also") or {}).items()), third_party=spec.get("third_party", False)))
+            also=tuple((spec.get("also") or {}).items()), third_party=spec.get("third_party", False),
+            tense=spec.get("tense", False)))
         if spec["entity"] == "status":
             # What became of the status decides (申请了低保还没批下来 / 以前不是低保户，去年评上了); these spans
             # are longer than the bare term, so they win over it and over a negation before it.
@@ -226,8 +228,10 @@ def _rules() -> tuple[Rule, ...]:
     anchored = (re.compile(lexicon.GRADUATED_BEFORE), re.compile(lexicon.GRADUATED_AFTER), re.compile(lexicon.NO_INCOME_STRICT))
     for entity, pattern, value, requires in num_rules:
         rules.append(Rule(entity, re.compile(pattern), value, neg="ignore", requires=_rx(requires),
-                          # 3-4个月's second numeral, and 10月到12月 (calendar months, not a count)
-                          not_before=_rx(r"[0-9.]$|第$|月份?(?:到|至|-|~|～|—)$") if entity != "measure" else None,
+                          # 3-4个月's second numeral, 10月到12月 (calendar months, not a count), and bounds
+                          not_before=_rx(rf"[0-9.]$|第$|月份?(?:到|至|-|~|～|—)$|{lexicon.NUMBER_BOUND_BEFORE}")
+                          if entity != "measure" else None,
+                          not_after=_rx(lexicon.NUMBER_BOUND_AFTER) if entity != "measure" else None,
                           priority=1,
                           anchored=anchored if entity == "months_without_income" else None))
     return tuple(rules)
@@ -249,6 +253,90 @@ def _third_party() -> re.Pattern:
 @lru_cache(maxsize=1)
 def _first_person() -> re.Pattern:
     return re.compile(lexicon.FIRST_PERSON)
+
+
+# Where the speaker stands towards a fact: facts about the place stay whoever is talked about, and an
+# emergency is never dropped (measure 9: help first).
+_CONTEXT_EXEMPT = frozenset({"county", "city", "residence", "urgent", "measure", "_skip"})
+_PLACE_FIELDS = frozenset({"county", "city", "residence"})  # where somebody else lives is not where the caller does
+# Yes/no facts a caller can answer with 我没有 / 我也是 after saying them of somebody else.
+_ELLIPSIS_BOOLS = frozenset({"covid_confirmed", "quarantined_member", "severe_disability", "severe_illness",
+                             "cannot_self_care", "unemployment_insurance"})
+_HEDGE_REACH = 8  # characters between a hedge (好像, 可能) and the fact it hedges
+
+
+@lru_cache(maxsize=1)
+def _context_tables() -> dict[str, re.Pattern]:
+    names = ("PERSON_MENTION", "TIME_MENTION", "PAST_ASPECT_BEFORE", "PAST_ASPECT_AFTER", "STILL_HELD", "PAST_ENDED",
+             "HEDGE_BEFORE", "HEDGE_BEFORE_NUMBER", "HEDGE_CLAUSE", "SELF_ELLIPSIS")
+    tables = {name: re.compile(getattr(lexicon, name)) for name in names}
+    tables["LEAD_OTHER"] = re.compile(rf"(?:我|俺|额|咱)?(?:们)?(?:的|家)?(?:{lexicon.OTHER_PERSON})")
+    return tables
+
+
+def _last_person(text: str, start: int, end: int) -> str | None:
+    """Who the words text[start:end] last name: 'other' (邻居, 我表哥, 邻居家的娃), 'self' (我, 俺家, 老汉) or None."""
+    last = None
+    for m in _context_tables()["PERSON_MENTION"].finditer(text, start, end):
+        last = m
+    if last is None:
+        return None
+    return "other" if last.group("other") else "self"
+
+
+def _others_ahead(text: str, clauses: list[tuple[int, int]], sentences: list[tuple[int, int]]) -> dict:
+    """Clauses that name nobody themselves but continue a clause about somebody else
+    (我邻居家老汉瘫痪了，也是低保户): {clause: True}. Only a clause that opens with that person hands it on."""
+    out, handing = {}, False
+    lead = _context_tables()["LEAD_OTHER"]
+    sentence = None
+    for clause in clauses:
+        here = _span_of(sentences, clause[0])
+        if here != sentence:
+            sentence, handing = here, False
+        who = _last_person(text, clause[0], clause[1])
+        if who is None:
+            out[clause] = handing
+        else:
+            out[clause] = False
+            handing = who == "other" and lead.match(text, clause[0]) is not None
+    return out
+
+
+def _context(text: str, hit: "_Hit", clause: tuple[int, int], negated: bool, others_ahead: dict,
+             next_clause: tuple[int, int] | None, sentence_end: int) -> str | None:
+    """Why a fact the words state is not the caller's fact now: 'other' (said of somebody else),
+    'hedged' (好像, 可能, 待核实), 'past' (以前是低保户), 'ended' (那时候吃低保，后来…退了: not held),
+    'still' (以前是，现在还是: held), or None."""
+    entity = hit.rule.entity
+    t = _context_tables()
+    if entity in _PLACE_FIELDS or entity not in _CONTEXT_EXEMPT:
+        who = _last_person(text, clause[0], hit.start)
+        if who == "other" or (who is None and others_ahead.get(clause)):
+            return "other"
+    if entity in _CONTEXT_EXEMPT:
+        return None
+    before = text[clause[0]:hit.start]
+    hedge = t["HEDGE_BEFORE_NUMBER" if entity in NUMBER_FIELDS else "HEDGE_BEFORE"]
+    if any(len(before) - m.end() <= _HEDGE_REACH for m in hedge.finditer(before)):
+        return "hedged"
+    if next_clause is not None and next_clause[0] < sentence_end and t["HEDGE_CLAUSE"].match(text[next_clause[0]:next_clause[1]]):
+        return "hedged"
+    if hit.rule.tense:
+        last = None
+        for m in t["TIME_MENTION"].finditer(text, clause[0], hit.end):  # 原低保户: 原 looks at what follows
+            if m.start() < hit.start:
+                last = m
+        past = last is not None and last.group("past") is not None
+        if not past and not negated:
+            past = bool(t["PAST_ASPECT_BEFORE"].search(before) or t["PAST_ASPECT_AFTER"].match(text[hit.end:clause[1]]))
+        if past:
+            if t["STILL_HELD"].search(text, hit.end, sentence_end):
+                return "still"
+            if hit.rule.entity == "status" and t["PAST_ENDED"].search(text, hit.end, sentence_end):
+                return "ended"
+            return "past"
+    return None
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -326,9 +414,10 @@ def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
 def _qa_tables():
     answers = {t: True for t in lexicon.QA_YES}
     answers.update({t: False for t in lexicon.QA_NO})
+    # 是的是的 / 有有有 / 没有，没有: an answer said twice is one answer; 我说不是 is the caller's answer.
     answer = re.compile(
-        rf"(?P<sep>[？?：:/=\-—－]+\s*|[\s，,]+|[（(])(?:答|回答|答复|回复)?[:：]?\s*(?P<a>{_alt(answers)})"
-        r"(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、（()）])")
+        rf"(?P<sep>[？?：:/=\-—－]+\s*|[\s，,]+|[（(])(?:答|回答|答复|回复|(?:我|俺|额)?说)?[:：]?\s*(?P<a>{_alt(answers)})"
+        r"(?:(?:啊|呀|的|吧|呢|嘞|哦)*[，,、\s]*(?P=a))*(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、（()）])")
     topics = []
     for spec in lexicon.TERM_RULES:
         if spec["entity"] == "status" and not spec.get("requires"):
@@ -338,6 +427,11 @@ def _qa_tables():
     for entity, value, pattern in lexicon.QA_TOPICS:
         topics.append((re.compile(pattern), entity, value))
     return answer, answers, tuple(topics), re.compile(lexicon.QA_QUESTION)
+
+
+@lru_cache(maxsize=1)
+def _qa_extra() -> tuple[re.Pattern, re.Pattern]:
+    return re.compile(lexicon.QA_DEGREE), re.compile(lexicon.QA_SPEAKER)
 
 
 _A_NOT_A = re.compile(r"是否|有无|能否|可否|有没有|是不是|能不能|可不可以|算不算|属不属于|有莫有|"
@@ -355,6 +449,13 @@ def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
         q_start = q_end
         while q_start > 0 and q_end - q_start < 24 and not _Q_BOUNDARY.match(text, q_start - 1):
             q_start -= 1
+        if _qa_extra()[1].match(text[q_start:q_end]):  # 坐席：有没有失业保险？来电人：没有
+            q_end = q_start
+            while q_end > 0 and _Q_BOUNDARY.match(text, q_end - 1):
+                q_end -= 1
+            q_start = q_end
+            while q_start > 0 and q_end - q_start < 24 and not _Q_BOUNDARY.match(text, q_start - 1):
+                q_start -= 1
         question = text[q_start:q_end]
         if not question:
             continue
@@ -381,11 +482,19 @@ def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
         # 不能自理吗？是 asks about the negated fact; 能不能/有没有 (A-not-A) is no negation.
         a_not_a = bool(asks and asks.group(0) and re.search(r"是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|([^\s])[没不莫]\1",
                                                              question))
+        grade = _qa_extra()[0].match(text, m.end())
         for start, end, entity, base in taken:
             flipped = not a_not_a and _NEG_TAIL.search(text, q_start, start) is not None
             if entity == "status":
                 entity = "status" if yes != flipped else "not_status"
                 value = base
+            elif base in ("no_only", "degree_only"):
+                if grade and yes:
+                    value = grade.group("grade") in "一二12"
+                elif base == "no_only" and yes == flipped:
+                    value = False
+                else:
+                    continue  # 有残疾 alone does not say how severe; no certificate is not no disability
             else:
                 value = (base != flipped) if yes else (base == flipped)
             hits.append(_Hit(Rule(entity, answer_re, value, neg="none"), start, end, value))
@@ -402,6 +511,8 @@ def _negation(text: str, hit: _Hit, clause: tuple[int, int], prev_end: int) -> t
     if m:
         return m.start(), hit.end
     m = _NEG_AFTER.match(text[hit.end:clause[1]])
+    if m and text[clause[1]:clause[1] + 1] in ("？", "?"):
+        m = None  # 领低保没？/ 吃低保没有？ ask, they do not deny
     if m:
         return hit.start, hit.end + len(m.group(0).rstrip("的啊呀呢嘞"))
     return None
@@ -451,14 +562,32 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     if qa_hits:
         hits = [h for h in hits if all(h.end <= s or h.start >= e for s, e in qa_spans)] + qa_hits
         hits.sort(key=lambda h: h.start)
+    sentences = _sentences(text)
+    others_ahead = _others_ahead(text, clauses, sentences)
+    others_said: list[tuple[tuple[int, int], str]] = []  # (clause, status code) said of somebody else
     for hit in hits:
         rule = hit.rule
         clause = _span_of(clauses, hit.start)
         negation = None if rule.neg == "none" else _negation(text, hit, clause, prev_end_in_clause.get(clause, -1))
         negated = negation is not None
         prev_end_in_clause[clause] = hit.end
+        i = bisect.bisect_left(clauses, clause)
+        context = _context(text, hit, clause, negated, others_ahead, clauses[i + 1] if i + 1 < len(clauses) else None,
+                           _span_of(sentences, hit.start)[1])
+        if context == "other" and (rule.entity in ("status", "not_status") or
+                                   (rule.entity in _ELLIPSIS_BOOLS and rule.neg in ("flip", "none"))):
+            value = hit.value
+            if rule.entity in _ELLIPSIS_BOOLS and negated and rule.neg == "flip":
+                value = not value
+            others_said.append((clause, "status" if rule.entity == "not_status" else rule.entity, value))
+        if context in ("other", "hedged", "past"):
+            continue
+        if context == "still":  # 以前不是低保户，现在是 / 以前是，现在还是: held now
+            negation, negated = None, False
         start, end = negation or (hit.start, hit.end)
         entity, value = rule.entity, hit.value
+        if context == "ended":
+            entity, negation, negated = "not_status", None, False
         if negated:
             if rule.neg == "ignore":
                 continue
@@ -496,6 +625,8 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
                 facts[extra_entity] = extra_value
                 out.entities.append(_entity(extra_entity, extra_value, hit.start, hit.end, original))
 
+    for clause, entity, value in others_said:
+        _self_ellipsis(text, original, clause, entity, value, clauses, sentences, out)
     if "county" in facts:
         facts.pop("city", None)  # the county fixes the city; `city` is for city-only mentions
     if expected_field:
@@ -508,13 +639,50 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     return out
 
 
+def _self_ellipsis(text: str, original: str, clause: tuple[int, int], entity: str, value: Value, clauses,
+                   sentences, out: Extraction) -> None:
+    """我邻居是低保户，我不是 → not dibao; 邻居吃低保，俺家也吃着 → dibao; 我同事确诊了，我没有 → not
+    confirmed: the caller's short reply about what was just said of somebody else (the next two clauses)."""
+    facts = out.facts
+    if entity == "status" and (value in facts.get("statuses", []) or value in facts.get("not_statuses", [])):
+        return
+    if entity != "status" and entity in facts:
+        return
+    sentence_end = _span_of(sentences, clause[0])[1]
+    i = bisect.bisect_left(clauses, clause)
+    for start, end in clauses[i + 1:i + 3]:
+        if start >= sentence_end:
+            return
+        m = _context_tables()["SELF_ELLIPSIS"].match(text[start:end])
+        if not m:
+            continue
+        if m.group("neg"):
+            held = False
+        elif re.search("也|都|一直", m.group("adv")):
+            held = True
+        else:
+            return
+        if entity == "status":
+            _add_status(facts, "statuses" if held else "not_statuses", value)
+            out.entities.append(_entity("status" if held else "not_status", value, start, end, original))
+        else:
+            facts[entity] = value if held else not value
+            out.entities.append(_entity(entity, facts[entity], start, end, original))
+        return
+
+
 _ANSWER_PUNCT = re.compile(r"[\s，,。.！!？?~～…、]+")
 _ANSWER_PARTICLES = re.compile(r"(?<=.)(?:啊|呀|吧|呢|嘞|哦|噢|哈|咧|撒|的呢)+$")
 _ANSWER_FILLER = re.compile(r"^(?:嗯|哦|噢|啊|呃|额|那个|就是说)+(?=.)")
 _YES = re.compile(r"^(?:是|是的|是滴|是嘞|是呀|对|对的|对着呢|对着|是着|对头|嗯|嗯嗯|有|有的|有呢|有着呢|交了|领了|领着呢|参加了|"
-                  r"能|可以|能行|行|没错|就是|当然|确实|确实是|没麻达|中|好像是|是着呢|算是|属于|有哩)+$")
+                  r"能|可以|能行|行|没错|就是|当然|确实|确实是|没麻达|中|是着呢|算是|属于|有哩)+$")
 _NO = re.compile(r"^(?:不是|不|没有|没|没得|木有|莫有|冇|不能|不行|没交|没领|否|不对|没有的|没呢|还没有|还没|不会|没参加|"
                  r"不属于|不算|没有哩|不是的|回不去|去不了|不可以|没法|不得行)+$")
+
+
+@lru_cache(maxsize=1)
+def _hedged_answer() -> re.Pattern:
+    return re.compile(lexicon.HEDGE_ANSWER)
 
 
 @lru_cache(maxsize=1)
@@ -533,6 +701,8 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
     facts = out.facts
     answer = _ANSWER_FILLER.sub("", _ANSWER_PARTICLES.sub("", _ANSWER_PUNCT.sub("", text)))
     start = text.find(answer[:1]) if answer else 0
+    if _hedged_answer().search(answer):
+        return  # 好像是 / 可能吧 / 记不清了: unsure, so the bot asks again rather than guess
     if field_name.startswith("statuses."):
         code = field_name.split(".", 1)[1]
         if code in facts.get("statuses", []) or code in facts.get("not_statuses", []):

@@ -71,8 +71,61 @@ def _status(code, terms=(), re_=None, **kw):
     kw.setdefault("neg", "not_status")
     kw.setdefault("not_before", _Q_BEFORE)
     kw.setdefault("third_party", True)
+    kw.setdefault("tense", True)
     _term("status", code, terms, re_, **kw)
 
+
+# ---- who, when and how sure (read by core._context) ----
+# Somebody outside the household (我邻居是低保户, 我表哥失业了, 村里好多人吃低保): what is said of them is
+# not the caller's fact. 邻居家的娃 is still the neighbour's; 我和邻居都是 includes the caller.
+OTHER_PERSON = (r"邻居|隔壁|邻家|街坊|同事|工友|朋友|同学|老乡|战友|亲戚|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹|"
+                r"舅舅|舅妈|姑姑|姑父|姑妈|姨妈|姨夫|小姨|叔叔|婶婶|婶子|大伯|伯伯|侄子|侄女|外甥女|外甥|别人|别家|"
+                r"旁人|别的人|有些人|有的人|好多人|很多人|不少人|村里人|村里的人|人家|有人")
+SELF_PERSON = (r"(?:家里|家中|屋里|屋里头|家)(?:有人|人)|家人|我|俺|额|咱|自己|本人|娃|孩子|老人|老汉|婆姨|老伴|爸|妈|爹|娘|儿子|女儿|老婆|媳妇|男人|丈夫|妻子|"
+               r"爷爷|奶奶|大大")
+PERSON_MENTION = (rf"(?P<both>(?:我|俺|额|咱)(?:们)?(?:家)?(?:和|跟|同|与|还有)(?:{OTHER_PERSON}))"
+                  rf"|(?P<other>(?:{OTHER_PERSON})(?:家|的|家的|家里|家里的|屋里)*(?:{SELF_PERSON})?)"
+                  rf"|(?P<self>{SELF_PERSON})")
+# After a status said of somebody else, the caller's own short reply: 我不是 / 俺家没有 / 我也是.
+SELF_ELLIPSIS = (r"^(?:但是?|可是?|而|就)?(?:我|俺|额|咱)(?:们)?(?:家|屋里|屋里头)?(?P<adv>(?:却|倒|就|也|都|还|可|一直)*)"
+                 r"(?:(?P<neg>不是|没有|没|不算|没吃|没领|没评上|没享受|没得|莫有|木有)|(?P<pos>是|有|吃着|领着|在吃|在领))"
+                 r"(?:的|呢|啊|嘞|哩|了|呀)*$")
+
+# Time words that put a status in the past (以前是低保户, 原来吃低保, 曾是特困, 原低保户): they say nothing of
+# now. 以前就是低保户 ("already then") is held. A year (去年, 前年) counts only with 还 (前年还是特困).
+_PAST = (r"以前|之前|从前(?!年|天|两|几)|原来|原先|原本|本来|过去|早先|早前|早年|曾经|曾(?=是|为|吃|领|享受|被|纳入|评)|先前|以往|"
+         r"往年|当年|那时候|那时|那会儿|那会|那阵子|那几年|前些年|前几年|早些年|头几年|原(?=低保|五保|特困|边缘)")
+_PAST_YEAR = r"去年|前年|大前年|上半年|上个月|上月|年前|年初|那年|前两年|前段时间|前一阵|小时候"
+_NOW = r"现在|目前|如今|眼下|至今|今年|当前|这会儿"
+TIME_MENTION = (rf"(?P<past>(?:{_PAST})(?!就|早就|已经|都已经)"
+                rf"|(?:{_PAST_YEAR})[^，,。！!？?；;：:\s]{{0,6}}?还(?=是|有|在|吃|领|拿|享受|算|属于))"
+                rf"|(?P<now>{_NOW})")
+# 吃过低保 / 低保也吃过两年: held once, not said to be held now (没吃过低保 is a plain negation).
+PAST_ASPECT_BEFORE = r"(?:吃|享受|领|拿|当|评上|办|是|进)过(?:几年|一阵|一阵子|一段时间|[0-9一两二三四五六七八九十几]+年)?(?:的)?$"
+PAST_ASPECT_AFTER = r"^(?:也|都|还)?(?:吃|享受|领|拿|当|评)过"
+# …and a later clause that ends in 退了 / 停了 / 取消了 / 不是了 says it ended (那时候吃低保，后来娃工作了就退了).
+PAST_ENDED = (r"(?:退|停|取消|撤销|撤|清退|停发|断|退出|顶掉|刷掉)(?:了|掉了)|(?:不是|没有?|不吃|不领|不给|不享受)了"
+              r"(?=$|[，,。！!？?；;\s）)])")
+# …but a later 现在还是 / 现在也有 / 到现在还在吃 says it is held now.
+STILL_HELD = (rf"(?:{_NOW}|到现在|一直)(?:也|还|仍|仍然|依然|照样|一直|都)*(?:是|有|在吃|在领|吃着|领着|享受着|在享受)"
+              r"(?:着|的|了)?(?:呢|啊|嘞|哩|呀)?(?=$|[，,。！!？?；;\s])")
+
+# Hedges before a fact in its clause (好像是低保, 可能有三个月没收入, 估计是特困, 疑似阳性): the caller is unsure,
+# so the field stays unknown. Approximate numbers (大概四口人, 估计三个月, 差不多两万) are still numbers.
+_HEDGE_NUMBER = (r"好像|好象|可能|也许|或许|似乎|恐怕|兴许|说不定|听说|不知道|不晓得|不清楚|搞不清|弄不清|记不清|记不得|"
+                 r"说不清|说不准|不确定|不敢肯定|拿不准|疑似|怀疑")
+HEDGE_BEFORE = rf"(?:{_HEDGE_NUMBER}|大概|大约是|估计|应该|没准)(?![^，,。！!？?；;\s]*?(?:咋|怎么|怎样|如何|啥|什么))"
+HEDGE_BEFORE_NUMBER = rf"(?:{_HEDGE_NUMBER})(?![^，,。！!？?；;\s]*?(?:咋|怎么|怎样|如何|啥|什么))"
+# A clause that is nothing but a hedge (低保户，好像是 / 三个月没收入，大概吧 / 低保户（待核实）) hedges the one before.
+# A bare answer that is unsure (好像是, 可能吧, 不太清楚, 应该是吧). 大概/差不多 + a number is an estimate, kept.
+HEDGE_ANSWER = (rf"^(?:我|俺|额)?(?:也)?(?:{_HEDGE_NUMBER}|应该是吧|大概是吧|大概吧|估计是吧|说不好|不太清楚|记不太清|"
+                r"不好说|待核实|不详)")
+# A bound, not a count (不到三个月, 还没满半年, 三个月不到, 六十不到): the number is no fact.
+NUMBER_BOUND_BEFORE = r"(?:不到|不满|没满|没到|不足|未满|不够|没有)$"
+NUMBER_BOUND_AFTER = r"(?:不到|不满|不足|都不到|还不到)"
+HEDGE_CLAUSE = (r"^(?:我|俺|额)?(?:也)?(?:好像是|好像|可能是|可能|大概是|大概|应该是|也许是|也许|估计是|不确定|不太确定|"
+                r"不敢确定|不敢肯定|记不清|记不太清|记不清楚|不太清楚|不清楚|说不准|说不好|说不清|拿不准|待核实|待确认|待查|"
+                r"不详|存疑|未核实|未确认|需核实)(?:了|吧|呢|啊|的)*$")
 
 # 停了几个月又恢复了: held again.
 STATUS_RESTORED_AHEAD = r"(?![^。！!？?；;]{0,10}?(?:恢复|重新(?:批|评|办|纳入|给)|又(?:批|评|办|给|吃|领)(?:上|下来|了)))"
@@ -135,7 +188,7 @@ _status("elderly_allowance", ["高龄津贴", "高龄补贴", "高龄老人津�
 _GAP_CHARS = r"[^，,。！!？?；;：:\s金钱款标准]"
 _STATUS_LEAD = (r"(?:后来|现在|目前|如今|眼下|去年|前年|今年|年初|年底|上个月|这个月|上月|最近|前些天|前一阵|但是|可是|但|可|"
                 r"又|结果|已经|已|也|都|早就|早都|早|就|被|给|叫人|让人|村上|村里|乡上|乡里|镇上|上面|民政|说|还|一直|至今|"
-                r"到现在|再|人家)")
+                r"到现在|再|人家|[0-9]{2,4}年(?:[0-9]{1,2}月份?)?|[0-9]{1,2}月份?)")
 STATUS_GAP = rf"(?:{_GAP_CHARS}{{0,12}}?|{_GAP_CHARS}{{0,5}}?[，,\s]+{_STATUS_LEAD}{{0,3}})"
 STATUS_FAILED = (r"(?:没有?批(?:下来|准|过)?|未(?:获)?批(?:准)?|批不下来|批不了|不给批|没给批|(?:还)?没有?下来|没有?通过|未通过|"
                  r"没有?评上|评不上|没给评|不给评|没有?办(?:下来|成|上)|办不下来|办不成|不给办|没给办|没有?纳入|未纳入|"
@@ -145,15 +198,21 @@ STATUS_FAILED = (r"(?:没有?批(?:下来|准|过)?|未(?:获)?批(?:准)?|批�
                  r"(?:还)?在?等(?:着)?(?:批|审批|审核|通知)|(?:清|踢|剔|移|划|弄|刷)(?:出去|出来|除|掉)|除名|"
                  r"没有?认定(?:上|下来)?|未认定|认定不上|没有?识别(?:上|出来)|没有?录入|"
                  r"(?:还|一直|也)?没有?(?:消息|动静|信儿|回音|回信|结果|批复|音讯|下文)|"
-                 r"没有?(?:纳|评|弄|办|录)(?:进去|进来|进)|没有?(?:领|拿|享受|吃)上|(?:领|拿|享受|吃)不上)"
-                 r"(?=了|啦|呀|啊|呢|嘛|$|[，,。！!？?；;\s]|[0-9一两二三四五六七八九十半好几]+个?多?(?:月|年|天|礼拜))"
+                 r"没有?(?:纳|评|弄|办|录)(?:进去|进来|进)|没有?(?:领|拿|享受|吃)上|(?:领|拿|享受|吃)不上|"
+                 # never applied for (低保还没申请, 五保没报过): not held
+                 r"没有?(?:去)?(?:申请|申报|报)(?:过)?|"
+                 # ended, in a note (低保户（已退出）)
+                 r"已(?:退出|取消|停发|清退|撤销))"
+                 r"(?=了|啦|呀|啊|呢|嘛|$|[，,。！!？?；;\s）)]|[0-9一两二三四五六七八九十半好几]+个?多?(?:月|年|天|礼拜))"
                  # 低保停了吗？/ 低保取消的话: a question or a supposition, not what happened
                  r"(?!(?:了|啦)?(?:的话|吗|么|嘛|没有?[？?]|不[？?]))"
                  + STATUS_RESTORED_AHEAD)
 STATUS_SUPPOSED_BEFORE = r"(?:如果|要是|假如|万一|会不会|怕|担心|害怕|是不是|听说)[^，,。]{0,4}$"
 # The predicate before the status: 被取消了低保, 去年退了俺家的低保.
-STATUS_REMOVED_BEFORE = (r"(?:取消|停|退|清退|撤销|撤|顶替|停发|拿掉|去掉|划掉|刷掉)(?:了|掉了|掉)"
-                         r"(?:我|我们|俺|额|咱|俺们|额们|咱们)?(?:家|屋里|的)*")
+STATUS_REMOVED_BEFORE = (r"(?:(?:取消|停|退|清退|撤销|撤|顶替|停发|拿掉|去掉|划掉|刷掉)(?:了|掉了|掉)"
+                         r"(?:我|我们|俺|额|咱|俺们|额们|咱们)?(?:家|屋里|的)*"
+                         # never applied for it (还没申请低保, 从来没申请过五保)
+                         r"|(?:还|从来|从|一直|也|都)?没有?(?:去)?(?:申请|申报)(?:过)?)")
 STATUS_GRANTED = (r"(?<![没不未])(?:评上了|批下来了|批了|批准了|通过了|办下来了|办上了|纳入了|吃上了|享受上了)"
                   r"(?=呀|啊|呢|的|嘛|$|[，,。！!？?；;\s])")
 
@@ -200,7 +259,9 @@ _term("employment", "unemployed_graduate",
       requires=r"没找到工作|找不到工作|没工作|没有工作|没就业|未就业|待业|没上班|在家待|没找到活|闲着|失业|没找上工作|"
                r"没找下工作|找不下工作|就不了业|没单位|没去上班|没有找到工作|没人要|没单位要|没被录用|没录取|没找到|"
                r"工作(?:还|也|都|一直)?没(?:有)?(?:找|着落)|没收入|没有收入|无收入|一分钱|没挣",
-      not_after=r"(?:救助|补助)")
+      not_after=r"(?:救助|补助)",
+      # not graduated yet (快毕业了, 明年毕业, 马上要毕业): no graduate
+      not_before=r"(?:快|快要|马上|马上就|明年|后年|即将|将要|准备|等|还要|要|没|未)$")
 _term("employment", "failed_startup_graduate",
       ["创业失败", "创业失利", "创业赔了", "创业亏了", "创业搞砸了", "创业黄了", "创业亏本", "创业赔本"], neg="ignore",
       priority=3)
@@ -212,7 +273,7 @@ _term("employment", "failed_startup_graduate",
           r"(?:赔光了|赔了|亏了|亏光了|倒闭了|黄了|关门了|干垮了)",
       neg="ignore", requires=_GRAD_CTX, priority=3)
 _term("employment", "employed", ["正常上班", "在上班", "有稳定工作", "上着班", "还在上班", "有份工作", "在单位上班",
-                                 "在厂里上班"], neg="ignore")
+                                 "在厂里上班"], neg="ignore", tense=True)
 _term("employment", "other", ["退休了", "已经退休", "退休", "在家种地", "务农", "种地"], neg="ignore", priority=-1)
 
 # ---- yes/no facts ----
@@ -283,6 +344,10 @@ _term("severe_disability", True, ["重度残疾", "重残", "重度残疾人", "
       re_=r"[12]级残疾|残疾[12]级|一二级残疾|残疾证是[一二12]级|残疾(?:人|证)?[，,、 ]?(?:是)?[一二12]级", neg="flip")
 _term("severe_disability", False, ["三级残疾", "四级残疾", "轻度残疾", "残疾三级", "残疾四级", "三级残", "四级残",
                                    "轻残", "中度残疾"], re_=r"[34]级残疾|残疾[34]级", neg="none")
+
+# No disability at all is no severe disability (没有残疾, 不是残疾人); no certificate (没有残疾证) says nothing.
+_term("severe_disability", False, re_=r"(?:没有|没|无|不是|不算)(?:啥|什么|任何)?残疾(?!证|人证|补贴|津贴|等级|鉴定|评定)",
+      neg="none")
 
 _term("severe_illness", True, ["重病", "大病", "癌症", "白血病", "尿毒症", "透析", "肿瘤", "脑梗", "脑出血", "脑溢血",
                                "严重疾病", "重大疾病", "病得很重", "病重", "肝硬化", "红斑狼疮", "肾衰竭", "肾衰",
@@ -369,10 +434,14 @@ _term("measure", "2", re_=r"(?:低保|特困|特困供养|临时救助|城乡低
 # ---- question-and-answer notes (有没有失业保险？没有 / 失业保险：无 / 能返岗吗 不能 / 低保？是) ----
 # The answer after a question decides the polarity of what the question names.
 QA_YES = ["是", "是的", "对", "对的", "有", "有的", "能", "可以", "是着呢", "对着呢", "有呢", "有着呢", "能行", "对头", "能回去", "交了", "已交", "缴了", "已缴", "参加了", "已参保",
-          "参保了", "确诊了", "阳了", "在", "属实", "嗯", "Y", "y", "√", "√"]
+          "参保了", "确诊了", "阳了", "在", "属实", "嗯", "Y", "y", "√", "√",
+          # the question's own verb said back (领没领高龄津贴？领着呢 / 隔离了没？隔离了)
+          "领着", "领了", "在领", "吃着", "在吃", "拿着", "享受着", "隔离了", "被隔离了", "复工了", "返岗了", "找到了"]
 QA_NO = ["没有", "没", "无", "否", "不是", "不", "不能", "不行", "没交", "未交", "没缴", "未缴", "没参加", "未参加", "没参保",
          "未参保", "不可以", "回不去", "去不了", "没确诊", "都没有", "也没有", "都不是", "也不是", "没得", "木有", "N", "n",
-         "×", "x", "X", "还没有", "还没", "没买", "不在", "不算", "不属于", "莫有", "没有呢", "不得行", "冇"]
+         "×", "x", "X", "还没有", "还没", "没买", "不在", "不算", "不属于", "莫有", "没有呢", "不得行", "冇",
+         "没领", "没吃", "没拿", "没隔离", "没找到", "还没找到", "没复工", "没返岗", "没阳", "没交过", "没缴过", "没买过",
+         "没参加过", "没领过", "没吃过", "没有过", "从没有", "从来没有"]
 # A clause asks (rather than states) when it ends in a question particle or holds an A-not-A form.
 QA_QUESTION = r"(?:吗|么|嘛|不|没|没有|否|呢|没得|木有|莫|莫有)$|是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|^问|([^\s])[没不莫]\1"
 # Bare topics an agent writes before the answer (the rules' own terms are topics too).
@@ -384,7 +453,17 @@ QA_TOPICS = [
     ("cannot_self_care", False, r"(?:生活)?自理"),
     ("reemployed", True, r"再就业|找到工作|就业"),
     ("stranded", True, r"滞留"),
+    # 有没有残疾？没有 → not severely disabled; 有 alone does not say how severe (有，一级 does: see QA_DEGREE).
+    ("severe_disability", "no_only", r"残疾(?!证)"),
+    # 有没有残疾证？有，二级: only the grade says anything (no certificate is not no disability).
+    ("severe_disability", "degree_only", r"残疾证|残疾人证"),
+    # 有没有病？没有 → no severe illness; 有 alone does not say how severe.
+    ("severe_illness", "no_only", r"疾病|(?<![看治])病(?![历房假])"),
 ]
+# The grade said after the answer (有，一级 / 是，三级的): grades 1–2 are 重度残疾.
+QA_DEGREE = r"[，,、\s]*(?:是|有)?(?:残疾)?(?P<grade>[一二三四1234])级"
+# Speakers' labels in a pasted dialogue (坐席：有没有失业保险？来电人：没有): not the question.
+QA_SPEAKER = r"^(?:来电人|来电者|来电|市民|群众|诉求人|坐席|客服|话务员|接线员|工作人员|答|回答|问|我|俺|额|他|她|A|Q|甲|乙)$"
 QA_FIELDS = ("unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member", "severe_disability",
              "severe_illness", "cannot_self_care", "reemployed", "rigid_expenses", "stranded")
 
