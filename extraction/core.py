@@ -258,6 +258,7 @@ def _first_person() -> re.Pattern:
 # Where the speaker stands towards a fact: facts about the place stay whoever is talked about, and an
 # emergency is never dropped (measure 9: help first).
 _CONTEXT_EXEMPT = frozenset({"county", "city", "residence", "urgent", "measure", "_skip"})
+_NEVER_SUPPOSED = frozenset({"urgent", "measure", "_skip", "county", "city"})
 _PLACE_FIELDS = frozenset({"county", "city", "residence"})  # where somebody else lives is not where the caller does
 # Yes/no facts a caller can answer with 我没有 / 我也是 after saying them of somebody else.
 _ELLIPSIS_BOOLS = frozenset({"covid_confirmed", "quarantined_member", "severe_disability", "severe_illness",
@@ -268,7 +269,8 @@ _HEDGE_REACH = 8  # characters between a hedge (好像, 可能) and the fact it 
 @lru_cache(maxsize=1)
 def _context_tables() -> dict[str, re.Pattern]:
     names = ("PERSON_MENTION", "TIME_MENTION", "PAST_ASPECT_BEFORE", "PAST_ASPECT_AFTER", "STILL_HELD", "PAST_ENDED",
-             "HEDGE_BEFORE", "HEDGE_BEFORE_NUMBER", "HEDGE_CLAUSE", "SELF_ELLIPSIS")
+             "HEDGE_BEFORE", "HEDGE_BEFORE_NUMBER", "HEDGE_CLAUSE", "SELF_ELLIPSIS", "SUPPOSE_BEFORE", "SUPPOSE_AFTER",
+             "SUPPOSE_CLAUSE", "FUTURE_BEFORE")
     tables = {name: re.compile(getattr(lexicon, name)) for name in names}
     tables["LEAD_OTHER"] = re.compile(rf"(?:我|俺|额|咱)?(?:们)?(?:的|家)?(?:{lexicon.OTHER_PERSON})")
     return tables
@@ -304,7 +306,7 @@ def _others_ahead(text: str, clauses: list[tuple[int, int]], sentences: list[tup
 
 
 def _context(text: str, hit: "_Hit", clause: tuple[int, int], negated: bool, others_ahead: dict,
-             next_clause: tuple[int, int] | None, sentence_end: int) -> str | None:
+             prev_clause: tuple[int, int] | None, next_clause: tuple[int, int] | None, sentence_end: int) -> str | None:
     """Why a fact the words state is not the caller's fact now: 'other' (said of somebody else),
     'hedged' (好像, 可能, 待核实), 'past' (以前是低保户), 'ended' (那时候吃低保，后来…退了: not held),
     'still' (以前是，现在还是: held), or None."""
@@ -314,6 +316,14 @@ def _context(text: str, hit: "_Hit", clause: tuple[int, int], negated: bool, oth
         who = _last_person(text, clause[0], hit.start)
         if who == "other" or (who is None and others_ahead.get(clause)):
             return "other"
+    if entity not in _NEVER_SUPPOSED:
+        before = text[clause[0]:hit.start]
+        supposed = any(m.start() < hit.start for m in t["SUPPOSE_BEFORE"].finditer(text, clause[0], clause[1]))
+        if (supposed or t["SUPPOSE_AFTER"].match(text, hit.end, clause[1])
+                or (prev_clause is not None and t["SUPPOSE_CLAUSE"].match(text[prev_clause[0]:prev_clause[1]]))):
+            return "hedged"  # 如果是低保户 / 低保户的话 / 打个比方，我是低保户
+        if t["FUTURE_BEFORE"].search(before) and not (entity == "can_return_to_work" and hit.value is True):
+            return "hedged"  # 快要失业了 / 马上就评上低保了: not yet (下个月要复工了 is able to return)
     if entity in _CONTEXT_EXEMPT:
         return None
     before = text[clause[0]:hit.start]
@@ -572,8 +582,10 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
         negated = negation is not None
         prev_end_in_clause[clause] = hit.end
         i = bisect.bisect_left(clauses, clause)
-        context = _context(text, hit, clause, negated, others_ahead, clauses[i + 1] if i + 1 < len(clauses) else None,
-                           _span_of(sentences, hit.start)[1])
+        sentence = _span_of(sentences, hit.start)
+        context = _context(text, hit, clause, negated, others_ahead,
+                           clauses[i - 1] if i > 0 and clauses[i - 1][0] >= sentence[0] else None,
+                           clauses[i + 1] if i + 1 < len(clauses) else None, sentence[1])
         if context == "other" and (rule.entity in ("status", "not_status") or
                                    (rule.entity in _ELLIPSIS_BOOLS and rule.neg in ("flip", "none"))):
             value = hit.value

@@ -117,6 +117,13 @@ _HEDGE_NUMBER = (r"好像|好象|可能|也许|或许|似乎|恐怕|兴许|说�
 HEDGE_BEFORE = rf"(?:{_HEDGE_NUMBER}|大概|大约是|估计|应该|没准)(?![^，,。！!？?；;\s]*?(?:咋|怎么|怎样|如何|啥|什么))"
 HEDGE_BEFORE_NUMBER = rf"(?:{_HEDGE_NUMBER})(?![^，,。！!？?；;\s]*?(?:咋|怎么|怎样|如何|啥|什么))"
 # A clause that is nothing but a hedge (低保户，好像是 / 三个月没收入，大概吧 / 低保户（待核实）) hedges the one before.
+# Suppositions (如果是低保户能领多少, 要是确诊了咋办, 万一被隔离了, 只要是低保户, 低保户的话) and what is only about to
+# happen (快要失业了, 马上就评上低保了, 要被隔离了): nothing the caller says holds now.
+SUPPOSE_BEFORE = (r"如果|要是|假如|假设|假使|万一|比如|比方说|打个比方|若是|倘若|一旦|等到|"
+                  r"等(?=[^，,。！!？?；;\s]{1,8}(?:了|以后|之后)(?:再|才))")
+SUPPOSE_AFTER = r"[^，,。！!？?；;\s]{0,6}?的话"
+SUPPOSE_CLAUSE = r"^(?:比如|比如说|比方说|打个比方|假如说|假设|如果说|要是说|举个例子)$"
+FUTURE_BEFORE = r"(?:快要|快|马上就要|马上就|马上|即将|将要|就要|眼看就要|眼看|要|要被|快被|快要被)$"
 # A bare answer that is unsure (好像是, 可能吧, 不太清楚, 应该是吧). 大概/差不多 + a number is an estimate, kept.
 HEDGE_ANSWER = (rf"^(?:我|俺|额)?(?:也)?(?:{_HEDGE_NUMBER}|应该是吧|大概是吧|大概吧|估计是吧|说不好|不太清楚|记不太清|"
                 r"不好说|待核实|不详)")
