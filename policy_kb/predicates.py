@@ -57,6 +57,8 @@ class Known:
         held = self.held
         if code == "dibao_marginal" and ("dibao" in held or "tekun" in held):
             return False  # 低保边缘家庭 are by definition not on dibao or tekun support
+        if code in ("dibao", "tekun") and "dibao_marginal" in held:
+            return False  # ... and the other way round
         if code == "tekun" and ("dibao" in held or self.facts.get("employment") in ABLE_TO_WORK):
             return False  # 特困 support is for those unable to work and not on dibao
         if code == "dibao" and "tekun" in held:

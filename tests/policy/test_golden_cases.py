@@ -4,7 +4,7 @@ Runs in both environments (service and Rasa): imports only pytest, PyYAML and po
 Keys a case may give: facts; measures {id: {status, amounts (same length, each a subset),
 amounts_include, missing, missing_includes, missing_excludes, grants_include, no_means_test,
 apply_at_includes}}; all_status; none_status; document; urgent; ask_next; ask_next_first;
-ask_next_includes; facts_out; apply_at_includes (some measure's apply_at).
+ask_next_includes; ask_next_excludes; facts_out; apply_at_includes (some measure's apply_at).
 """
 from __future__ import annotations
 
@@ -84,6 +84,8 @@ def test_golden_case(case):
         assert ev["ask_next"][:1] == [case["ask_next_first"]], ev["ask_next"]
     for f in case.get("ask_next_includes", []):
         assert f in ev["ask_next"]
+    for f in case.get("ask_next_excludes", []):
+        assert f not in ev["ask_next"], ev["ask_next"]
     for k, v in (case.get("facts_out") or {}).items():
         assert ev["facts"][k] == v
     if "apply_at_includes" in case:
