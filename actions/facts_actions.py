@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 
-from actions import settings, state, urgent
+from actions import replies, settings, state, urgent
 from actions.base import SafeAction
 from actions.tickets import mask
 
@@ -135,7 +135,14 @@ class AskFact(SafeAction):
         import policy_kb
 
         field = state.field_for(self.slot)
-        dispatcher.utter_message(response="utter_ask_fact", question=policy_kb.question_for(field))
+        question = policy_kb.question_for(field)
+        # Say back what the caller just told us before the next question: they hear that it was
+        # understood (or can correct it), and a question asked again does not sound like an echo.
+        noted = replies.noted_text(state.current_facts(tracker), tracker.get_slot("facts_changed"))
+        if noted:
+            dispatcher.utter_message(response="utter_ask_fact_noted", noted=noted, question=question)
+        else:
+            dispatcher.utter_message(response="utter_ask_fact", question=question)
         asked = int(tracker.get_slot("questions_asked") or 0) + 1
         return [SlotSet("questions_asked", asked), SlotSet("last_asked_field", field)]
 

@@ -138,7 +138,20 @@ def known_text(facts: dict) -> str:
         parts.append(policy_kb.employment_labels().get(facts["employment"], facts["employment"]))
     if facts.get("months_without_income") is not None:
         parts.append(f"{facts['months_without_income']}个月没有收入")
-    return "、".join(parts) if parts else "还不清楚"
+    if facts.get("age") is not None:
+        parts.append(f"{facts['age']}岁")
+    if facts.get("medical_out_of_pocket") is not None:
+        parts.append(f"自付医疗费用{money(facts['medical_out_of_pocket'])}元")
+    return "、".join(parts) if parts else UNKNOWN_YET
+
+
+UNKNOWN_YET = "还不清楚"
+
+
+def noted_text(facts: dict, changed) -> str:
+    """What this message told us, in the recap's words ("" when none of it is recapped)."""
+    text = known_text({k: facts[k] for k in changed or () if k in facts})
+    return "" if text == UNKNOWN_YET else text
 
 
 def office_for(facts: dict) -> str:

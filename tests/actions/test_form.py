@@ -162,6 +162,20 @@ def test_ask_action_uses_policy_kb_question_and_counts(in_force, domain):
     assert messages[0]["question"] == policy_kb.question_for("statuses.dibao")
 
 
+def test_the_next_question_first_says_back_what_the_caller_just_told(in_force, domain):
+    facts = {"county": "原州区", "residence": "rural", "household_size": 5, "medical_out_of_pocket": 23000}
+    tracker = make_tracker("我是原州区农村的，老汉住院自己掏了两万三", slots={
+        "facts": facts, "facts_changed": ["county", "residence", "medical_out_of_pocket"]})
+    messages, _ = run(ASK_ACTIONS["ask_status_dibao"](), tracker, domain)
+    assert responses(messages) == ["utter_ask_fact_noted"]
+    assert messages[0]["noted"] == "原州区、农村、自付医疗费用23,000元"  # only what this message said
+    assert messages[0]["question"] == policy_kb.question_for("statuses.dibao")
+    # a message that told us nothing we recap gets the bare question
+    tracker = make_tracker("嗯", slots={"facts": facts, "facts_changed": []})
+    messages, _ = run(ASK_ACTIONS["ask_status_dibao"](), tracker, domain)
+    assert responses(messages) == ["utter_ask_fact"]
+
+
 def test_validation_failure_ends_the_form_instead_of_crashing(in_force, domain, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("policy down")
