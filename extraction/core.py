@@ -229,9 +229,12 @@ def _rules() -> tuple[Rule, ...]:
     for entity, pattern, value, requires in num_rules:
         rules.append(Rule(entity, re.compile(pattern), value, neg="ignore", requires=_rx(requires),
                           # 3-4个月's second numeral, 10月到12月 (calendar months, not a count), and bounds
-                          not_before=_rx(rf"[0-9.]$|第$|月份?(?:到|至|-|~|～|—)$|{lexicon.NUMBER_BOUND_BEFORE}")
+                          not_before=_rx(rf"[0-9.]$|第$|月份?(?:到|至|-|~|～|—)$|{lexicon.NUMBER_BOUND_BEFORE}"
+                                         + (f"|{lexicon.BENEFIT_SPAN_BEFORE}" if entity == "months_without_income" else ""))
                           if entity != "measure" else None,
-                          not_after=_rx(lexicon.NUMBER_BOUND_AFTER) if entity != "measure" else None,
+                          not_after=_rx(lexicon.NUMBER_BOUND_AFTER
+                                        + (f"|{lexicon.BENEFIT_SPAN_AFTER}" if entity == "months_without_income" else ""))
+                          if entity != "measure" else None,
                           priority=1,
                           anchored=anchored if entity == "months_without_income" else None))
     return tuple(rules)

@@ -130,6 +130,9 @@ HEDGE_ANSWER = (rf"^(?:我|俺|额)?(?:也)?(?:{_HEDGE_NUMBER}|应该是吧|大�
 # A bound, not a count (不到三个月, 还没满半年, 三个月不到, 六十不到): the number is no fact.
 NUMBER_BOUND_BEFORE = r"(?:不到|不满|没满|没到|不足|未满|不够|没有)$"
 NUMBER_BOUND_AFTER = r"(?:不到|不满|不足|都不到|还不到)"
+# How long a benefit was drawn or paid for (吃过两年低保, 交了三年失业保险) is no count of months without income.
+BENEFIT_SPAN_BEFORE = r"(?:吃|领|享受|拿|交|缴)(?:了|过)$"
+BENEFIT_SPAN_AFTER = r"(?:的)?(?:低保|五保|特困|失业金|失业保险|失业险|社保|高龄津贴|高龄补贴)"
 HEDGE_CLAUSE = (r"^(?:我|俺|额)?(?:也)?(?:好像是|好像|可能是|可能|大概是|大概|应该是|也许是|也许|估计是|不确定|不太确定|"
                 r"不敢确定|不敢肯定|记不清|记不太清|记不清楚|不太清楚|不清楚|说不准|说不好|说不清|拿不准|待核实|待确认|待查|"
                 r"不详|存疑|未核实|未确认|需核实)(?:了|吧|呢|啊|的)*$")
@@ -284,7 +287,9 @@ _term("employment", "employed", ["正常上班", "在上班", "有稳定工作",
 _term("employment", "other", ["退休了", "已经退休", "退休", "在家种地", "务农", "种地"], neg="ignore", priority=-1)
 
 # ---- yes/no facts ----
-_term("unemployment_insurance", True, re_=r"(?:交|缴|缴纳|参加|买|上|有|办)(?:了|过|着)?失业(?:保险|险)", neg="flip")
+_term("unemployment_insurance", True,
+      re_=r"(?:交|缴|缴纳|参加|买|上|有|办)(?:了|过|着)?(?:[0-9一两二三四五六七八九十几好]+(?:个)?(?:多)?(?:年|个月|月)(?:的)?)?"
+          r"失业(?:保险|险)", neg="flip")
 _term("unemployment_insurance", True,
       re_=r"(?:领|拿|在领|领着|拿着|享受|有)(?:了|着|的是)?失业(?:保险)?(?:金|待遇)|失业(?:保险)?金(?:领着|在领|还在领)",
       neg="flip", not_after=r"(?:怎么|咋|多少|标准|吗)")
