@@ -3,6 +3,12 @@
 `detail` is a readable sentence (Chinese and English) that names the field; `errors` lists every
 problem found as {field, message, type}. FastAPI's own validation errors, policy_kb.InvalidFacts,
 malformed JSON and HTTP errors are all mapped to it.
+
+An exception no handler takes is a 500 in the same shape, logged as type, masked first line and
+place (service.core.db.error_fields), never as a traceback: SQLAlchemy's text carries the
+statement's parameters (a caller's words and facts), which no mask can recognise. It is answered
+by UnhandledErrorMiddleware rather than Starlette's last-resort handler, which re-raises to the
+server, and uvicorn then logs that whole text.
 """
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.core.db import error_fields
 
 log = logging.getLogger("service.errors")
 
@@ -75,6 +83,39 @@ def validation_errors(exc: RequestValidationError) -> list[dict]:
     return errors
 
 
+INTERNAL_DETAIL = "服务内部错误，请稍后再试 / internal error"
+
+
+def _log_unhandled(exc: BaseException, path: str) -> None:
+    log.error("unhandled error", extra={"event": "http.error", "path": path, **error_fields(exc)})
+
+
+class UnhandledErrorMiddleware:
+    """Pure ASGI, inside every other middleware: an exception a route lets through becomes the
+    500 here and goes no further (not to the server's own log)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - answered and logged here, on purpose
+            _log_unhandled(exc, scope.get("path", ""))
+            if not started:  # else the server closes the half-sent response
+                await JSONResponse(error_body(INTERNAL_DETAIL, type_="internal"),
+                                   status_code=500)(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError):
@@ -94,8 +135,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(detail, type_=f"http_{exc.status_code}"),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+    # Added before create_app's other middleware, so it sits inside them: they see the 500.
+    app.add_middleware(UnhandledErrorMiddleware)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error", extra={"event": "http.error", "path": request.url.path})
-        return JSONResponse(error_body("服务内部错误，请稍后再试 / internal error", type_="internal"),
-                            status_code=500)
+        # Only an error of the outer middleware gets here (Starlette re-raises it to the server).
+        _log_unhandled(exc, request.url.path)
+        return JSONResponse(error_body(INTERNAL_DETAIL, type_="internal"), status_code=500)

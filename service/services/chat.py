@@ -8,7 +8,9 @@ When the database is down the turn is not recorded (logged, rolled back) but sti
 facts and the urgency come from the message itself, Rasa (which has its own tracker store) still
 gets the turn, and an urgent case is held (service/services/held_tickets.py) and its ticket opened
 once the database answers again, exactly once. Every log line of a turn carries its conversation
-id (service/core/logging.py: conversation_context).
+id (service/core/logging.py: conversation_context). Failures are logged as type, masked first line
+and place (service.core.db.describe_error / error_fields), never log.exception's text: SQLAlchemy's
+carries the statement's parameters (the caller's words and facts), which no mask can recognise.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from service.core.db import describe_error, error_fields
 from service.core.errors import ApiError
 from service.core.logging import conversation_context
 from service.models.base import utcnow
@@ -58,8 +61,9 @@ class TurnResult:
 def _extract(message: str):
     try:
         return policy.extract(message)
-    except Exception:  # noqa: BLE001 - a bad extraction must not lose the turn
-        log.exception("extraction failed", extra={"event": "chat.extraction_error"})
+    except Exception as exc:  # noqa: BLE001 - a bad extraction must not lose the turn
+        # Type, masked first line and place, not log.exception: its text may quote the message.
+        log.error("extraction failed", extra={"event": "chat.extraction_error", **error_fields(exc)})
         return None
 
 
@@ -75,14 +79,6 @@ def _apply(facts: dict, extracted) -> dict:
             facts["urgent"] = True
             facts["urgent_reason"] = extracted.urgent_reason
     return facts
-
-
-def _db_error(exc: Exception) -> str:
-    # The driver's own first line only: SQLAlchemy's text adds the statement and its parameters
-    # (the caller's facts), which have no place in a log.
-    cause = getattr(exc, "orig", None) or exc
-    first = (str(cause).strip().splitlines() or [""])[0][:200]
-    return f"{type(exc).__name__}: {first}"
 
 
 def _rollback(session: Session) -> None:
@@ -187,10 +183,11 @@ def _open_held(session: Session) -> None:
             spool.drain(session, open_held_ticket)
     except SQLAlchemyError as exc:
         _rollback(session)
-        log.info("held tickets wait: %s", _db_error(exc), extra={"event": "chat.held_retry"})
-    except Exception:  # noqa: BLE001 - the caller's own turn goes on
+        log.info("held tickets wait: %s", describe_error(exc), extra={"event": "chat.held_retry"})
+    except Exception as exc:  # noqa: BLE001 - the caller's own turn goes on
         _rollback(session)
-        log.exception("held tickets: opening failed", extra={"event": "chat.held_retry_error"})
+        log.error("held tickets: opening failed", extra={"event": "chat.held_retry_error",
+                                                         **error_fields(exc)})
 
 
 def _hold(session: Session, *, sender: str, reason: str, facts: dict, channel: str,
@@ -217,17 +214,19 @@ def _urgent_reply(session: Session, *, sender: str, message: str, facts: dict, c
             return URGENT_FALLBACK_TEXT.format(ticket_id=ticket.id, where=ticket.county or "当地"), ticket.id
         except SQLAlchemyError as exc:
             _rollback(session)
-            log.warning("database unavailable while opening an urgent ticket: %s", _db_error(exc),
+            log.warning("database unavailable while opening an urgent ticket: %s", describe_error(exc),
                         extra={"event": "chat.db_unavailable", "channel": channel})
-        except Exception:  # noqa: BLE001 - still answer the caller with the hotline number
+        except Exception as exc:  # noqa: BLE001 - still answer the caller with the hotline number
             _rollback(session)
-            log.exception("could not open urgent ticket", extra={"event": "chat.ticket_error"})
+            log.error("could not open urgent ticket", extra={"event": "chat.ticket_error",
+                                                             "channel": channel, **error_fields(exc)})
             return URGENT_NO_TICKET_TEXT, None
     try:
         _hold(session, sender=sender, reason=reason, facts=facts, channel=channel,
               sla_minutes=sla_minutes)
-    except Exception:  # noqa: BLE001
-        log.exception("could not hold urgent ticket", extra={"event": "chat.ticket_error"})
+    except Exception as exc:  # noqa: BLE001
+        log.error("could not hold urgent ticket", extra={"event": "chat.ticket_error",
+                                                         "channel": channel, **error_fields(exc)})
         return URGENT_NO_TICKET_TEXT, None
     return URGENT_HELD_TEXT.format(where=_county(facts) or "当地"), None
 
@@ -250,7 +249,7 @@ def _turn(session: Session, rasa: RasaClient, *, sender: str, message: str, chan
     except SQLAlchemyError as exc:
         # The caller is still answered; the facts and the urgency come from this message alone.
         _rollback(session)
-        log.warning("database unavailable, turn not recorded: %s", _db_error(exc),
+        log.warning("database unavailable, turn not recorded: %s", describe_error(exc),
                     extra={"event": "chat.db_unavailable", "channel": channel})
         facts, db_up = _apply({}, extracted), False
     if db_up:

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.core.db import Database
+from service.core.db import Database, error_fields
 from service.core.privacy import mask_data
 from service.models.base import utcnow
 from service.models.outbox import OutboxMessage
@@ -160,8 +160,9 @@ class OutboxWorker:
         while not self._stop.is_set():
             try:
                 self.drain_once()
-            except Exception:  # noqa: BLE001 - the worker must outlive a bad pass (DB restart…)
-                log.exception("outbox pass failed", extra={"event": "outbox.error"})
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad pass (DB restart…)
+                # Not log.exception: SQLAlchemy's text carries the parameters (a ticket's payload).
+                log.error("outbox pass failed", extra={"event": "outbox.error", **error_fields(exc)})
             self._stop.wait(self.poll_seconds)
 
     def start(self) -> None:

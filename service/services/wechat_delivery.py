@@ -23,7 +23,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.core.db import Database
+from service.core.db import Database, describe_error, error_fields
 from service.models.base import utcnow
 from service.models.wechat import WeChatDelivery, WeChatInbound, WeChatMore
 from service.services.wechat_api import WeChatApi, WeChatApiError
@@ -114,7 +114,7 @@ class DeliveryWorker:
                 "wechat delivery %s failed (attempt %d)%s", row_id, attempts,
                 " permanently" if permanent else "",
                 extra={"event": "wechat.delivery_dead" if dead else "wechat.delivery_retry",
-                       "delivery_id": row_id, "error": str(exc)[:200]})
+                       "delivery_id": row_id, "error": describe_error(exc)})
             return False
         with self.db.session() as s:
             s.execute(update(WeChatDelivery).where(WeChatDelivery.id == row_id)
@@ -177,8 +177,10 @@ class DeliveryWorker:
         while not self._stop.is_set():
             try:
                 self.drain_once()
-            except Exception:  # noqa: BLE001 - outlive a bad pass (database restart…)
-                log.exception("wechat delivery pass failed", extra={"event": "wechat.delivery_error"})
+            except Exception as exc:  # noqa: BLE001 - outlive a bad pass (database restart…)
+                # Not log.exception: SQLAlchemy's text carries the parameters (openids, answers).
+                log.error("wechat delivery pass failed", extra={"event": "wechat.delivery_error",
+                                                                **error_fields(exc)})
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
