@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, rasa=None, notifier=None) ->
     """Build the app. `rasa` (a RasaClient) and `notifier` (a Notifier) default to the real
     HTTP client and the log notifier; tests pass fakes."""
     from service.api.main import api_router, plugin_modules, root_routers
+    from service.services import held_tickets
     from service.services.outbox import LogNotifier, OutboxWorker
     from service.services.rasa import HttpRasaClient
     from service.services.tickets import enqueue_overdue
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None, *, rasa=None, notifier=None) ->
                               "chat channels and urgent tickets for county offices.")
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
+    # Where this app holds urgent cases while its database is down: the app's settings, once.
+    held_tickets.configure(app.state.db.engine, settings)
     app.state.rasa = rasa or HttpRasaClient(settings.rasa_url, settings.action_server_url,
                                             timeout=settings.rasa_timeout_seconds,
                                             health_timeout=settings.health_timeout_seconds)

@@ -7,10 +7,11 @@ chat turn that reaches the database, and from a background retry that needs no f
 Why a file spool, not an in-process list: operators restart services during an outage (and
 Docker's restart policy does it for them); a list in memory would lose the very cases the outage
 produced. One JSON file per case under `var/held-tickets/<database>/` (the root is the setting
-`held_tickets_dir`, HOTLINE_HELD_TICKETS_DIR: a volume in deploy/), written atomically (temp file,
-fsync, link). The sub-directory is named by a hash of the database URL (password hidden): a spool
-is only ever drained into the database it was meant for. A file is named by conversation + reason, so the same
-emergency said twice during the outage is held once.
+`held_tickets_dir`, HOTLINE_HELD_TICKETS_DIR: a volume in deploy/; create_app hands it over once
+through configure()), written atomically (temp file, fsync, link). The sub-directory is named by
+a hash of the database URL (password hidden): a spool is only ever drained into the database it
+was meant for. A file is named by conversation + reason, so the same emergency said twice during
+the outage is held once.
 
 Exactly once: tickets.create_ticket gives back the ticket already opened for the same conversation
 and reason (a unique key in the database), so a crash between opening the ticket and removing the
@@ -32,6 +33,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,9 +56,8 @@ Opener = Callable[[Session, dict], int]  # opens the ticket of one held case, re
 
 def spool_root(settings: Settings | None = None) -> Path:
     """Settings.held_tickets_dir; unset, relative to where the service runs, like the default
-    SQLite database (var/hotline.db). Read afresh (under a millisecond) rather than cached: the
-    chat path that calls this has no Settings of its own, and a cached copy would miss a test's or
-    an operator's environment."""
+    SQLite database (var/hotline.db). Without `settings`, read afresh from the environment: only
+    for an engine that no app configured (scripts, tests); create_app hands its own once."""
     settings = settings or Settings()
     return settings.held_tickets_dir or Path.cwd() / "var" / "held-tickets"
 
@@ -199,15 +200,33 @@ class HeldTickets:
 _spools: dict[Path, HeldTickets] = {}
 _retriers: dict[Path, threading.Thread] = {}
 _registry_lock = threading.Lock()
+# The spool of each engine an app configured; weak, so a disposed app's engine is not kept alive.
+_configured: weakref.WeakKeyDictionary[Engine, HeldTickets] = weakref.WeakKeyDictionary()
 
 
-def spool_for(engine: Engine) -> HeldTickets:
-    directory = spool_root() / database_key(engine.url)
+def _spool_at(directory: Path) -> HeldTickets:
     with _registry_lock:
         spool = _spools.get(directory)
         if spool is None:
             spool = _spools[directory] = HeldTickets(directory)
         return spool
+
+
+def configure(engine: Engine, settings: Settings) -> HeldTickets:
+    """Called once by create_app: the cases of `engine` are held under the app's own
+    settings.held_tickets_dir. A chat turn then finds its spool by the engine alone, without
+    building Settings() (~0.7 ms) on every turn, and a Settings given in code is obeyed."""
+    spool = _spool_at(spool_root(settings) / database_key(engine.url))
+    with _registry_lock:
+        _configured[engine] = spool
+    return spool
+
+
+def spool_for(engine: Engine) -> HeldTickets:
+    spool = _configured.get(engine)
+    if spool is not None:
+        return spool
+    return _spool_at(spool_root() / database_key(engine.url))
 
 
 def retry_in_background(engine: Engine, opener: Opener) -> None:
