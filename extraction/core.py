@@ -169,6 +169,11 @@ def _rules() -> tuple[Rule, ...]:
                     requires=_rx(spec.get("requires")), priority=prio, third_party=True,
                     not_before=re.compile(lexicon.STATUS_SUPPOSED_BEFORE)))
 
+    # An either-or (是低保户还是特困户, 低保还是五保我也搞不清) asks or doubts; it holds neither.
+    any_status = "|".join(f"(?:{spec['re']})" for spec in lexicon.TERM_RULES if spec["entity"] == "status")
+    rules.append(Rule("_skip", re.compile(rf"(?:{any_status})(?:的)?(?:还是|或者|或是|要么是?|或)(?:是)?(?:{any_status})"),
+                      "skip", neg="none", priority=5))
+
     n = NUMERAL
     num_rules = [
         # household size
@@ -266,14 +271,15 @@ _PLACE_FIELDS = frozenset({"county", "city", "residence"})  # where somebody els
 # Yes/no facts a caller can answer with 我没有 / 我也是 after saying them of somebody else.
 _ELLIPSIS_BOOLS = frozenset({"covid_confirmed", "quarantined_member", "severe_disability", "severe_illness",
                              "cannot_self_care", "unemployment_insurance"})
-_HEDGE_REACH = 8  # characters between a hedge (好像, 可能) and the fact it hedges
+_HEDGE_REACH = 8
+_CONTEXT_REACH = 24  # characters before a fact searched for who, when and how sure  # characters between a hedge (好像, 可能) and the fact it hedges
 
 
 @lru_cache(maxsize=1)
 def _context_tables() -> dict[str, re.Pattern]:
     names = ("PERSON_MENTION", "TIME_MENTION", "PAST_ASPECT_BEFORE", "PAST_ASPECT_AFTER", "STILL_HELD", "PAST_ENDED",
              "HEDGE_BEFORE", "HEDGE_BEFORE_NUMBER", "HEDGE_CLAUSE", "SELF_ELLIPSIS", "SUPPOSE_BEFORE", "SUPPOSE_AFTER",
-             "SUPPOSE_CLAUSE", "FUTURE_BEFORE")
+             "SUPPOSE_CLAUSE", "FUTURE_BEFORE", "MODAL_BEFORE")
     tables = {name: re.compile(getattr(lexicon, name)) for name in names}
     tables["LEAD_OTHER"] = re.compile(rf"(?:我|俺|额|咱)?(?:们)?(?:的|家)?(?:{lexicon.OTHER_PERSON})")
     return tables
@@ -315,21 +321,24 @@ def _context(text: str, hit: "_Hit", clause: tuple[int, int], negated: bool, oth
     'still' (以前是，现在还是: held), or None."""
     entity = hit.rule.entity
     t = _context_tables()
+    lo = max(clause[0], hit.start - _CONTEXT_REACH)  # context words are near; long unpunctuated notes stay fast
     if entity in _PLACE_FIELDS or entity not in _CONTEXT_EXEMPT:
-        who = _last_person(text, clause[0], hit.start)
+        who = _last_person(text, lo, hit.start)
         if who == "other" or (who is None and others_ahead.get(clause)):
             return "other"
     if entity not in _NEVER_SUPPOSED:
-        before = text[clause[0]:hit.start]
-        supposed = any(m.start() < hit.start for m in t["SUPPOSE_BEFORE"].finditer(text, clause[0], clause[1]))
+        before = text[lo:hit.start]
+        supposed = any(m.start() < hit.start for m in t["SUPPOSE_BEFORE"].finditer(text, lo, min(clause[1], hit.end + 12)))
         if (supposed or t["SUPPOSE_AFTER"].match(text, hit.end, clause[1])
                 or (prev_clause is not None and t["SUPPOSE_CLAUSE"].match(text[prev_clause[0]:prev_clause[1]]))):
             return "hedged"  # 如果是低保户 / 低保户的话 / 打个比方，我是低保户
         if t["FUTURE_BEFORE"].search(before) and not (entity == "can_return_to_work" and hit.value is True):
             return "hedged"  # 快要失业了 / 马上就评上低保了: not yet (下个月要复工了 is able to return)
+        if hit.rule.tense and t["MODAL_BEFORE"].search(before):
+            return "hedged"  # 告诉我们能吃低保 / 可以评特困: could be had, not held
     if entity in _CONTEXT_EXEMPT:
         return None
-    before = text[clause[0]:hit.start]
+    before = text[lo:hit.start]
     hedge = t["HEDGE_BEFORE_NUMBER" if entity in NUMBER_FIELDS else "HEDGE_BEFORE"]
     if any(len(before) - m.end() <= _HEDGE_REACH for m in hedge.finditer(before)):
         return "hedged"
@@ -337,16 +346,17 @@ def _context(text: str, hit: "_Hit", clause: tuple[int, int], negated: bool, oth
         return "hedged"
     if hit.rule.tense:
         last = None
-        for m in t["TIME_MENTION"].finditer(text, clause[0], hit.end):  # 原低保户: 原 looks at what follows
+        for m in t["TIME_MENTION"].finditer(text, lo, hit.end):  # 原低保户: 原 looks at what follows
             if m.start() < hit.start:
                 last = m
         past = last is not None and last.group("past") is not None
         if not past and not negated:
             past = bool(t["PAST_ASPECT_BEFORE"].search(before) or t["PAST_ASPECT_AFTER"].match(text[hit.end:clause[1]]))
         if past:
-            if t["STILL_HELD"].search(text, hit.end, sentence_end):
+            ahead = min(sentence_end, hit.end + 2 * _CONTEXT_REACH)
+            if t["STILL_HELD"].search(text, hit.end, ahead):
                 return "still"
-            if hit.rule.entity == "status" and t["PAST_ENDED"].search(text, hit.end, sentence_end):
+            if hit.rule.entity == "status" and t["PAST_ENDED"].search(text, hit.end, ahead):
                 return "ended"
             return "past"
     return None
@@ -517,11 +527,16 @@ def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
     return hits, spans
 
 
+_DOUBLE_NEG = re.compile(r"(?:不是|并不是|也不是|倒不是|又不是)$")
+
+
 def _negation(text: str, hit: _Hit, clause: tuple[int, int], prev_end: int) -> tuple[int, int] | None:
     """The span widened over its negation cue (没有参加失业保险, 低保也没有), or None if not negated."""
     gap_start = max(clause[0], prev_end)
     m = _NEG_TAIL.search(text, gap_start, hit.start)
     if m:
+        if text[m.start()] in "没不未" and _DOUBLE_NEG.search(text, gap_start, m.start()):
+            return None  # 不是没交失业保险 / 并不是没有低保: two negations, the fact holds
         return m.start(), hit.end
     m = _NEG_AFTER.match(text[hit.end:clause[1]])
     if m and text[clause[1]:clause[1] + 1] in ("？", "?"):
@@ -569,11 +584,17 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     hits = _candidates(text, clauses)
     qa_hits, qa_spans = _qa_hits(text)
     # 有没有失业保险 / 能不能返岗 / 是否低保户 without an answer asks; it states nothing.
-    asked = [(m.start(), m.end()) for m in _A_NOT_A.finditer(text)]
-    if asked:
-        hits = [h for h in hits if all(h.start > e or h.end <= s for s, e in asked)]
+    # (masks, not pairwise checks: an agent's long pasted dialogue has many questions)
+    asked = bytearray(len(text) + 1)
+    for m in _A_NOT_A.finditer(text):
+        asked[m.start():m.end() + 1] = b"\x01" * (m.end() + 1 - m.start())  # and what starts right after it
+    if any(asked):
+        hits = [h for h in hits if not any(asked[h.start:h.end])]
     if qa_hits:
-        hits = [h for h in hits if all(h.end <= s or h.start >= e for s, e in qa_spans)] + qa_hits
+        replaced = bytearray(len(text))
+        for s, e in qa_spans:
+            replaced[s:e] = b"\x01" * (e - s)
+        hits = [h for h in hits if not any(replaced[h.start:h.end])] + qa_hits
         hits.sort(key=lambda h: h.start)
     sentences = _sentences(text)
     others_ahead = _others_ahead(text, clauses, sentences)
