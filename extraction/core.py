@@ -41,7 +41,7 @@ _NEG_TAIL = re.compile(
     rf"(?<!是(?=不))(?<!有(?=没))(?<!能(?=不))(?<!可(?=不))(?:不是|不属于|不算|不在|没有|没得|木有|莫有|没|未|非|不|无){_FILLER}*$"
 )
 _NEG_AFTER = re.compile(
-    r"^(?:也|都|还|一直|从来|根本)?(?:没有|没|不是|未|木有)(?:享受|交|缴|参加|办|领|评上|纳入|上|有|吃)?(?:过|了)?"
+    r"^(?:也|都|还|一直|从来|根本)?(?:没有|没|不是|未|木有)(?P<verb>享受|交|缴|参加|办|领|评上|纳入|上|有|吃)?(?:过|了)?"
     r"(?:的|啊|呀|呢|嘞)?$"
 )
 
@@ -271,6 +271,7 @@ _PLACE_FIELDS = frozenset({"county", "city", "residence"})  # where somebody els
 # Yes/no facts a caller can answer with 我没有 / 我也是 after saying them of somebody else.
 _ELLIPSIS_BOOLS = frozenset({"covid_confirmed", "quarantined_member", "severe_disability", "severe_illness",
                              "cannot_self_care", "unemployment_insurance"})
+_ESTIMATES = frozenset({"大概", "大约是", "估计", "差不多"})
 _HEDGE_REACH = 8
 _CONTEXT_REACH = 24  # characters before a fact searched for who, when and how sure  # characters between a hedge (好像, 可能) and the fact it hedges
 
@@ -279,7 +280,7 @@ _CONTEXT_REACH = 24  # characters before a fact searched for who, when and how s
 def _context_tables() -> dict[str, re.Pattern]:
     names = ("PERSON_MENTION", "TIME_MENTION", "PAST_ASPECT_BEFORE", "PAST_ASPECT_AFTER", "STILL_HELD", "PAST_ENDED",
              "HEDGE_BEFORE", "HEDGE_BEFORE_NUMBER", "HEDGE_CLAUSE", "SELF_ELLIPSIS", "SUPPOSE_BEFORE", "SUPPOSE_AFTER",
-             "SUPPOSE_CLAUSE", "FUTURE_BEFORE", "MODAL_BEFORE")
+             "SUPPOSE_CLAUSE", "FUTURE_BEFORE", "MODAL_BEFORE", "DURATION_AHEAD")
     tables = {name: re.compile(getattr(lexicon, name)) for name in names}
     tables["LEAD_OTHER"] = re.compile(rf"(?:我|俺|额|咱)?(?:们)?(?:的|家)?(?:{lexicon.OTHER_PERSON})")
     return tables
@@ -336,14 +337,18 @@ def _context(text: str, hit: "_Hit", clause: tuple[int, int], negated: bool, oth
             return "hedged"  # 快要失业了 / 马上就评上低保了: not yet (下个月要复工了 is able to return)
         if hit.rule.tense and t["MODAL_BEFORE"].search(before):
             return "hedged"  # 告诉我们能吃低保 / 可以评特困: could be had, not held
-    if entity in _CONTEXT_EXEMPT:
+    if entity in _NEVER_SUPPOSED and entity not in _PLACE_FIELDS:
         return None
     before = text[lo:hit.start]
     hedge = t["HEDGE_BEFORE_NUMBER" if entity in NUMBER_FIELDS else "HEDGE_BEFORE"]
-    if any(len(before) - m.end() <= _HEDGE_REACH for m in hedge.finditer(before)):
-        return "hedged"
+    for m in hedge.finditer(text, lo, clause[1]):  # (its lookahead sees the clause: 不知道…在哪 asks, it doubts nothing)
+        if m.end() <= hit.start and hit.start - m.end() <= _HEDGE_REACH and not (
+                m.group(0) in _ESTIMATES and t["DURATION_AHEAD"].match(text, hit.end, clause[1])):
+            return "hedged"  # (老人大概瘫痪了两年 estimates the two years, not the paralysis)
     if next_clause is not None and next_clause[0] < sentence_end and t["HEDGE_CLAUSE"].match(text[next_clause[0]:next_clause[1]]):
         return "hedged"
+    if entity in _CONTEXT_EXEMPT:
+        return None
     if hit.rule.tense:
         last = None
         for m in t["TIME_MENTION"].finditer(text, lo, hit.end):  # 原低保户: 原 looks at what follows
@@ -390,7 +395,8 @@ def _span_of(spans, pos) -> tuple[int, int]:
     return pos, pos
 
 
-def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
+def _candidates(text: str, clauses: list[tuple[int, int]], others: list | None = None) -> list[_Hit]:
+    """The winning rule matches; statuses dropped as somebody else's (人家都评上特困了) go to `others`."""
     sentences = _sentences(text)
     hits = []
     for rule in _rules():
@@ -415,6 +421,8 @@ def _candidates(text: str, clauses: list[tuple[int, int]]) -> list[_Hit]:
             if rule.third_party:
                 before = text[_span_of(clauses, m.start())[0]:m.start()]
                 if _third_party().search(before) and not _first_person().search(before):
+                    if others is not None and rule.entity == "status":
+                        others.append((m.start(), rule.value))
                     continue
             value = rule.value(m) if callable(rule.value) else rule.value
             if value is None:
@@ -439,7 +447,7 @@ def _qa_tables():
     answers.update({t: False for t in lexicon.QA_NO})
     # 是的是的 / 有有有 / 没有，没有: an answer said twice is one answer; 我说不是 is the caller's answer.
     answer = re.compile(
-        rf"(?P<sep>[？?：:/=\-—－]+\s*|[\s，,]+|[（(])(?:答|回答|答复|回复|(?:我|俺|额)?说)?[:：]?\s*(?P<a>{_alt(answers)})"
+        rf"(?P<sep>[？?：:/=\-—－]+\s*|[\s，,]+|[（(]){lexicon.QA_ANSWER_LEAD}(?P<a>{_alt(answers)})"
         r"(?:(?:啊|呀|的|吧|呢|嘞|哦)*[，,、\s]*(?P=a))*(?:啊|呀|的|吧|呢|嘞|哦)*(?=$|[\s，,。！!？?；;、（()）])")
     topics = []
     for spec in lexicon.TERM_RULES:
@@ -527,6 +535,8 @@ def _qa_hits(text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
     return hits, spans
 
 
+# Facts whose own verbs (低保没评上, 失业保险没交, 高龄津贴没领) may follow and deny them.
+_HELD_VERB_ENTITIES = frozenset({"status", "not_status", "unemployment_insurance"})
 _DOUBLE_NEG = re.compile(r"(?:不是|并不是|也不是|倒不是|又不是)$")
 
 
@@ -541,6 +551,8 @@ def _negation(text: str, hit: _Hit, clause: tuple[int, int], prev_end: int) -> t
     m = _NEG_AFTER.match(text[hit.end:clause[1]])
     if m and text[clause[1]:clause[1] + 1] in ("？", "?"):
         m = None  # 领低保没？/ 吃低保没有？ ask, they do not deny
+    if m and m.group("verb") and hit.rule.entity not in _HELD_VERB_ENTITIES:
+        m = None  # 瘫在床上还没评上: the verb after it is another predicate (评上 what?), not its negation
     if m:
         return hit.start, hit.end + len(m.group(0).rstrip("的啊呀呢嘞"))
     return None
@@ -581,7 +593,8 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     prev_end_in_clause: dict[tuple[int, int], int] = {}
     urgent_clauses: list[tuple[int, int]] = []
     employment_rank = 0
-    hits = _candidates(text, clauses)
+    dropped_others: list[tuple[int, str]] = []
+    hits = _candidates(text, clauses, dropped_others)
     qa_hits, qa_spans = _qa_hits(text)
     # 有没有失业保险 / 能不能返岗 / 是否低保户 without an answer asks; it states nothing.
     # (masks, not pairwise checks: an agent's long pasted dialogue has many questions)
@@ -598,7 +611,9 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
         hits.sort(key=lambda h: h.start)
     sentences = _sentences(text)
     others_ahead = _others_ahead(text, clauses, sentences)
-    others_said: list[tuple[tuple[int, int], str]] = []  # (clause, status code) said of somebody else
+    # (clause, entity, value) said of somebody else: the caller's 我不是 / 我也是 after it is the caller's own
+    others_said: list[tuple[tuple[int, int], str, Value]] = [(_span_of(clauses, pos), "status", code)
+                                                            for pos, code in dropped_others]
     for hit in hits:
         rule = hit.rule
         clause = _span_of(clauses, hit.start)
