@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import re
 import logging
 import sys
 import time
@@ -50,13 +51,22 @@ _STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "a
                                                                   "color_message"}
 
 
+# SQLAlchemy's error text carries the statement and its parameters (a caller's words, facts):
+# a backstop for any log line that still renders one (service code logs db.error_fields instead).
+_SQL_DETAIL = re.compile(r"\[SQL: .*?(?=\(Background on this error at: |\Z)", re.S)
+
+
+def strip_sql(text: str) -> str:
+    return _SQL_DETAIL.sub("[SQL and parameters removed] ", text) if "[SQL: " in text else text
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "msg": mask_text(record.getMessage()),
+            "msg": mask_text(strip_sql(record.getMessage())),
         }
         rid = getattr(record, "request_id", None) or request_id_var.get()
         if rid:
@@ -68,7 +78,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _STD and key not in out and not key.startswith("_"):
                 out[key] = mask_data(value) if isinstance(value, (str, dict, list)) else value
         if record.exc_info:
-            out["exc"] = mask_text(self.formatException(record.exc_info))
+            out["exc"] = mask_text(strip_sql(self.formatException(record.exc_info)))
         return json.dumps(out, ensure_ascii=False, default=str)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.core.db import Database, error_fields
+from service.core.db import Database, describe_error, error_fields
 from service.core.privacy import mask_data
 from service.models.base import utcnow
 from service.models.outbox import OutboxMessage
@@ -139,7 +139,7 @@ class OutboxWorker:
                 with self.db.session() as s:
                     s.execute(update(OutboxMessage)
                               .where(OutboxMessage.id == msg.id, OutboxMessage.locked_by == self.worker_id)
-                              .values(attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:500],
+                              .values(attempts=attempts, last_error=describe_error(exc)[:500],
                                       locked_until=None, locked_by=None,
                                       state="dead" if dead else "pending",
                                       next_attempt_at=now + self._backoff(attempts)))

@@ -107,7 +107,7 @@ class DeliveryWorker:
             with self.db.session() as s:
                 s.execute(update(WeChatDelivery)
                           .where(WeChatDelivery.id == row_id, WeChatDelivery.locked_by == self.worker_id)
-                          .values(attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:500],
+                          .values(attempts=attempts, last_error=describe_error(exc)[:500],
                                   locked_until=None, locked_by=None, state="dead" if dead else "pending",
                                   next_attempt_at=now + self._backoff(attempts)))
             (log.error if dead else log.warning)(

@@ -96,15 +96,22 @@ def log_lines():
 
 # ---------------------------------------------------------------- why: the formatter's mask
 def test_the_formatters_mask_alone_would_print_the_words():
-    """JsonFormatter masks `exc` with mask_text: the phone, yes; a bare name or a sentence, no."""
+    """mask_text finds the phone but not a bare name or a sentence; the formatter therefore also
+    drops SQLAlchemy's statement and parameters from any line that still renders them."""
+    from service.core.privacy import mask_text
+
     try:
         fail()
     except SQLAlchemyError as exc:
         record = logging.LogRecord("t", logging.ERROR, __file__, 1, "x", (), (type(exc), exc, exc.__traceback__))
+        as_message = logging.LogRecord("t", logging.ERROR, __file__, 1, "failed: %s", (exc,), None)
         fields = error_fields(exc)
         described = describe_error(exc)
-    line = json.loads(JsonFormatter().format(record))
-    assert WORDS in line["exc"] and "[parameters:" in line["exc"] and PHONE not in line["exc"]
+        assert WORDS in mask_text(str(exc)) and PHONE not in mask_text(str(exc))
+    for line in (json.loads(JsonFormatter().format(record))["exc"],
+                 json.loads(JsonFormatter().format(as_message))["msg"]):
+        assert WORDS not in line and PHONE not in line and "[parameters:" not in line
+        assert "no such table: callers" in line and "[SQL and parameters removed]" in line
     # The shared helper keeps the type, the driver's first line and the place, nothing more.
     assert described == "OperationalError: no such table: callers"
     assert fields["error"] == described
