@@ -707,9 +707,9 @@ def _self_ellipsis(text: str, original: str, clause: tuple[int, int], entity: st
         m = _context_tables()["SELF_ELLIPSIS"].match(text[start:end])
         if not m:
             continue
-        if m.group("neg"):
+        if m.group("neg") or m.group("gap_neg"):
             held = False
-        elif re.search("也|都|一直", m.group("adv")):
+        elif re.search("也|都|一直", m.group("adv") or ""):
             held = True
         else:
             return

@@ -92,10 +92,13 @@ PERSON_MENTION = (rf"(?P<both>(?:我|俺|额|咱)(?:们)?(?:家)?(?:和|跟|同|
                   rf"(?P<other>(?:{OTHER_PERSON})(?:家|的|家的|家里|家里的|屋里)*(?:{SELF_PERSON})?)"
                   rf"|(?P<self>{SELF_PERSON})")
 # After a status said of somebody else, the caller's own short reply: 我不是 / 俺家没有 / 我也是.
-# (俺老汉瘫在床上还没评上: a few words about the caller's own household may come between)
-SELF_ELLIPSIS = (r"^(?:但是?|可是?|而|就)?(?:我|俺|额|咱)(?:们)?(?:家|屋里|屋里头)?[^，,。！!？?；;\s]{0,8}?"
-                 r"(?P<adv>(?:却|倒|就|也|都|还|可|一直)*)"
-                 r"(?:(?P<neg>不是|没有|没|不算|没吃|没领|没评上|没批|没享受|没得|莫有|木有)|(?P<pos>是|有|吃着|领着|在吃|在领))"
+# A few words about the caller's own household may come between only before a status's own verb
+# (俺老汉瘫在床上还没评上); a bare 没有 after other words may deny those words (我们穷人没有: unsure, left unset).
+SELF_ELLIPSIS = (r"^(?:但是?|可是?|而|就)?(?:我|俺|额|咱)(?:们)?(?:家|屋里|屋里头)?"
+                 r"(?:[^，,。！!？?；;\s]{1,8}?(?P<gap_adv>(?:却|倒|就|也|都|还|可|一直)*)"
+                 r"(?P<gap_neg>没评上|没批|没吃上|没领上|没纳入|没认定|没办下来|没批下来)"
+                 r"|(?P<adv>(?:却|倒|就|也|都|还|可|一直)*)"
+                 r"(?:(?P<neg>不是|没有|没|不算|没吃|没领|没评上|没批|没享受|没得|莫有|木有)|(?P<pos>是|有|吃着|领着|在吃|在领)))"
                  r"(?:的|呢|啊|嘞|哩|了|呀)*$")
 
 # Time words that put a status in the past (以前是低保户, 原来吃低保, 曾是特困, 原低保户): they say nothing of
