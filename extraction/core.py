@@ -5,6 +5,10 @@ non-overlapping ones win (低保边缘户 beats 低保), and each winner is chec
 clause (不/没/没有/未/非 before it, with only filler verbs in between, or 没有/不是 right after it).
 Word-boundary regexes are useless in Chinese, so boundaries are explicit lookarounds or separators.
 Scalars said later in the same text win (corrections: 不对，是四口人).
+Each winner is then read in its context (`_context`): said of somebody else (我邻居是低保户), in the past
+(以前是低保户; a later 退了 ends it, 现在还是 keeps it), hedged (好像, 可能, 待核实), supposed (如果, 要是, …的话)
+or only about to happen (快要失业了) — none of these is a fact about the caller now, so the field stays
+unknown rather than guessed. A question and its answer in one message (有没有残疾？没有) are read together.
 """
 from __future__ import annotations
 
