@@ -275,7 +275,7 @@ _PLACE_FIELDS = frozenset({"county", "city", "residence"})  # where somebody els
 # Yes/no facts a caller can answer with 我没有 / 我也是 after saying them of somebody else.
 _ELLIPSIS_BOOLS = frozenset({"covid_confirmed", "quarantined_member", "severe_disability", "severe_illness",
                              "cannot_self_care", "unemployment_insurance"})
-_ESTIMATES = frozenset({"大概", "大约是", "估计", "差不多"})
+_ESTIMATES = frozenset({"大概", "大约是", "估计", "估摸", "约莫", "差不多"})
 _HEDGE_REACH = 8
 _CONTEXT_REACH = 24  # characters before a fact searched for who, when and how sure  # characters between a hedge (好像, 可能) and the fact it hedges
 

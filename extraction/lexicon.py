@@ -124,8 +124,8 @@ STILL_HELD = (rf"(?:{_NOW}|到现在|一直)(?:也|还|仍|仍然|依然|照样|
 # Hedges before a fact in its clause (好像是低保, 可能有三个月没收入, 估计是特困, 疑似阳性): the caller is unsure,
 # so the field stays unknown. Approximate numbers (大概四口人, 估计三个月, 差不多两万) are still numbers.
 _HEDGE_NUMBER = (r"好像|好象|可能|也许|或许|似乎|恐怕|兴许|说不定|听说|不知道|不晓得|不清楚|搞不清|弄不清|记不清|记不得|"
-                 r"说不清|说不准|不确定|不敢肯定|拿不准|疑似|怀疑")
-HEDGE_BEFORE = rf"(?:{_HEDGE_NUMBER}|大概|大约是|估计|差不多|应该|没准)(?![^，,。！!？?；;\s]*?(?:咋|怎么|怎样|如何|啥|什么|哪))"
+                 r"说不清|说不准|不确定|不敢肯定|拿不准|疑似|怀疑|八成|多半|怕是")
+HEDGE_BEFORE = rf"(?:{_HEDGE_NUMBER}|大概|大约是|估计|估摸|约莫|差不多|应该|没准)(?![^，,。！!？?；;\s]*?(?:咋|怎么|怎样|如何|啥|什么|哪))"
 HEDGE_BEFORE_NUMBER = rf"(?:{_HEDGE_NUMBER})(?![^，,。！!？?；;\s]*?(?:咋|怎么|怎样|如何|啥|什么|哪))"
 # An estimate of how long (大概瘫痪了两年): the estimate is the duration's, the fact stands.
 DURATION_AHEAD = r"(?:了|过)?(?:有)?[0-9一两二三四五六七八九十几半]+(?:多)?(?:个)?(?:年|月|天|礼拜|星期)"
@@ -133,7 +133,7 @@ DURATION_AHEAD = r"(?:了|过)?(?:有)?[0-9一两二三四五六七八九十几�
 # Suppositions (如果是低保户能领多少, 要是确诊了咋办, 万一被隔离了, 只要是低保户, 低保户的话) and what is only about to
 # happen (快要失业了, 马上就评上低保了, 要被隔离了): nothing the caller says holds now.
 SUPPOSE_BEFORE = (r"如果|要是|假如|假设|假使|万一|比如|比方说|打个比方|若是|倘若|一旦|等到|"
-                  r"等(?=[^，,。！!？?；;\s]{1,8}(?:了|以后|之后)(?:再|才))")
+                  r"等(?=[^，,。！!？?；;\s]{1,8}(?:了|以后|之后)(?:我|俺|额|咱|们)*(?:再|才|就))")
 SUPPOSE_AFTER = r"[^，,。！!？?；;\s]{0,6}?的话"
 SUPPOSE_CLAUSE = r"^(?:比如|比如说|比方说|打个比方|假如说|假设|如果说|要是说|举个例子)$"
 FUTURE_BEFORE = r"(?:快要|快|马上就要|马上就|马上|即将|将要|就要|眼看就要|眼看|要|要被|快被|快要被)$"
@@ -238,7 +238,9 @@ STATUS_REMOVED_BEFORE = (r"(?:(?:取消|停|退|清退|撤销|撤|顶替|停发|
                          r"(?:我|我们|俺|额|咱|俺们|额们|咱们)?(?:家|屋里|的)*"
                          # never applied for it (还没申请低保, 从来没申请过五保)
                          r"|(?:还|从来|从|一直|也|都)?没有?(?:去)?(?:申请|申报)(?:过)?)")
-STATUS_GRANTED = (r"(?<![没不未])(?:评上了|批下来了|批了|批准了|通过了|办下来了|办上了|纳入了|吃上了|享受上了)"
+STATUS_GRANTED = (r"(?<![没不未])(?:评上了|批下来了|批了|批准了|通过了|办下来了|办上了|纳入了|吃上了|享受上了|"
+                  # 今年刚评上 / 总算批下来: granted, said without 了
+                  r"(?:刚刚|刚|才|总算|终于|已经)(?:评上|批下来|批准|办下来|办上|吃上|享受上))"
                   r"(?=呀|啊|呢|的|嘛|$|[，,。！!？?；;\s])")
 
 # ---- household size said without a numeral-and-classifier ----
@@ -473,7 +475,9 @@ QA_NO = ["没有", "没", "无", "否", "不是", "不", "不能", "不行", "�
          "没参加过", "没领过", "没吃过", "没有过", "从没有", "从来没有",
          # held once, not now (是不是低保户？以前是，现在不是了 / 后来退了)
          "不是了", "现在不是了", "现在不是", "已经不是了", "早就不是了", "现在没有了", "没有了", "后来退了", "退了",
-         "停了", "取消了", "被取消了", "早就没了"]
+         "停了", "取消了", "被取消了", "早就没了", "已取消", "已停", "已退出",
+         # benefits drawn to the end (有没有失业金？领完了)
+         "领完了", "领完", "到期了", "断了"]
 # A clause asks (rather than states) when it ends in a question particle or holds an A-not-A form.
 QA_QUESTION = r"(?:吗|么|嘛|不|没|没有|否|呢|没得|木有|莫|莫有)$|是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|^问|([^\s])[没不莫]\1"
 # Bare topics an agent writes before the answer (the rules' own terms are topics too).
@@ -497,7 +501,9 @@ QA_DEGREE = r"[，,、\s]*(?:是|有)?(?:残疾)?(?P<grade>[一二三四1234])�
 # What may stand between the question and its answer: a reporting verb (来电人称是, 对方表示无, 我说不是) and a
 # past part of the answer (以前是，现在不是了).
 QA_ANSWER_LEAD = (r"(?:(?:答|回答|答复|回复)|(?:我|俺|额|来电人|来电者|市民|群众|对方|他|她|本人)?(?:说|称|表示|答|回答|讲))?[:：]?\s*"
-                  r"(?:(?:以前|原来|之前|过去|原先|早先)(?:是|有|吃过|领过|吃|领)(?:的|过)?[，,、\s]+)?")
+                  r"(?:(?:以前|原来|之前|过去|原先|早先)(?:是|有|吃过|领过|吃|领|享受|享受过|领着|吃着)(?:的|过)?[，,、\s]+)?"
+                  # 现在取消了 / 已经不是了 / 现在还是: the answer as it stands now
+                  r"(?:现在|目前|如今|已经|早就|早都)?")
 # Speakers' labels in a pasted dialogue (坐席：有没有失业保险？来电人：没有): not the question.
 QA_SPEAKER = r"^(?:来电人|来电者|来电|市民|群众|诉求人|坐席|客服|话务员|接线员|工作人员|答|回答|问|我|俺|额|他|她|A|Q|甲|乙)$"
 QA_FIELDS = ("unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member", "severe_disability",
