@@ -515,7 +515,8 @@ BARE_EMPLOYMENT = [
     (r"大学|毕业|大专|本科", "unemployed_graduate"),
     (r"打工|务工|农民工|干活|工地|零工|下苦", "unemployed_migrant_worker"),
     (r"上班|有工作|上着班", "employed"),
-    (r"退休|种地|务农|其他|别的", "other"),
+    # 其他 / 都不是 answer the question; 没有其他了 / 没别的 close the call ("nothing else")
+    (r"退休|种地|务农|(?<!没有)(?<![没无])(?:其他|别的)|都不是", "other"),
 ]
 
 
