@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import socket
 import threading
 import time
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from service.core.config import Settings
@@ -34,87 +32,11 @@ from service.services.chat import (
     handle_turn,
 )
 from service.services.rasa import FakeRasa
+from tests.outage_support import database_outage
 from tests.service.conftest import AS_OF, BOT_TOKEN, SECRET, TABLES
 
 URGENT = "我在西吉县，已经两天没吃饭了，身上一分钱都没有，回不了家"
 WHO = {"Authorization": f"Bearer {BOT_TOKEN}"}
-
-
-# ---------------------------------------------------------------- outages
-class Gate:
-    """A TCP forwarder in front of PostgreSQL. `shut()`: new connections are refused and open
-    ones cut (as when the server goes down); `open()`: reachable again on the same port."""
-
-    def __init__(self, upstream: tuple[str, int]):
-        self.upstream = upstream
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._server: socket.socket | None = None
-        self.open()
-
-    def open(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, args=(self._server,), daemon=True).start()
-
-    def shut(self) -> None:
-        try:
-            self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() (Linux)
-        except OSError:
-            pass
-        self._server.close()
-        with self._lock:
-            for c in self._conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                c.close()
-            self._conns.clear()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            try:
-                up = socket.create_connection(self.upstream, timeout=5)
-                up.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns += [client, up]
-            for a, b in ((client, up), (up, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class Outage:
-    def __init__(self, url: str, down, up):
-        self.url, self._down, self._up = url, down, up
-
-    def down(self) -> None:
-        self._down()
-
-    def up(self) -> None:
-        self._up()
 
 
 def _empty(url: str) -> None:
@@ -128,41 +50,9 @@ def _empty(url: str) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def outage(request, tmp_path):
     """(url, down(), up()) for a database the test can take away and give back."""
-    if request.param == "sqlite":
-        path = tmp_path / "db" / "service.db"
-        path.parent.mkdir()
-        url = f"sqlite:///{path}"
-        migrate(url)
-        away = tmp_path / "away"
-        away.mkdir()
-        engines: list = []
-
-        def down():
-            for engine in engines:
-                engine.dispose()  # the open connections go with the file
-            for f in path.parent.iterdir():
-                shutil.move(str(f), away / f.name)
-            path.mkdir()  # a directory where the file was: SQLite cannot open (nor create) it
-
-        def up():
-            path.rmdir()
-            for f in away.iterdir():
-                shutil.move(str(f), path.parent / f.name)
-
-        o = Outage(url, down, up)
-        o.engines = engines
+    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    with database_outage(request.param, tmp_path, postgres_url=pg, clean=_empty) as o:
         yield o
-        return
-    pg = request.getfixturevalue("postgres_url")
-    u = make_url(pg)
-    gate = Gate((u.host or "127.0.0.1", u.port or 5432))
-    url = u.set(host="127.0.0.1", port=gate.port).render_as_string(hide_password=False)
-    _empty(pg)
-    o = Outage(url, gate.shut, gate.open)
-    o.engines = []
-    yield o
-    gate.shut()
-    _empty(pg)
 
 
 @pytest.fixture

@@ -12,17 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
-from service.core.db import Database, migrate
+from service.core.db import Database
 from service.core.logging import JsonFormatter
 from service.services import held_tickets
 from service.services.chat import FALLBACK_TEXT, URGENT_FALLBACK_TEXT, URGENT_HELD_TEXT
@@ -30,7 +28,8 @@ from service.services.rasa import FakeRasa
 from service.services.wechat_api import FakeWeChatApi
 from service.services.wechat_inbound import PENDING_TEXT
 from service.services.wechat_text import MAX_TEXT_BYTES
-from tests.service.test_chat_database_down import Gate, Outage, held_files, tickets_of
+from tests.outage_support import database_outage
+from tests.service.test_chat_database_down import held_files, tickets_of
 from tests.wechat.conftest import (
     FakeAssistant,
     WeChatSide,
@@ -44,45 +43,17 @@ from tests.wechat.conftest import (
 URGENT = "我在西吉县，已经两天没吃饭了，身上一分钱都没有，回不了家"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def outage(request, tmp_path):
-    if request.param == "sqlite":
-        path = tmp_path / "db" / "wechat.db"
-        path.parent.mkdir()
-        url = f"sqlite:///{path}"
-        migrate(url)
-        away = tmp_path / "away"
-        away.mkdir()
-        engines: list = []
-
-        def down():
-            for engine in engines:
-                engine.dispose()  # the open connections go with the file
-            for f in path.parent.iterdir():
-                shutil.move(str(f), away / f.name)
-            path.mkdir()  # a directory where the file was: SQLite cannot open (nor create) it
-
-        def up():
-            path.rmdir()
-            for f in away.iterdir():
-                shutil.move(str(f), path.parent / f.name)
-
-        o = Outage(url, down, up)
-        o.engines = engines
-        yield o
-        return
-    pg = request.getfixturevalue("postgres_url")
-    u = make_url(pg)
-    gate = Gate((u.host or "127.0.0.1", u.port or 5432))
-    url = u.set(host="127.0.0.1", port=gate.port).render_as_string(hide_password=False)
-    direct = Database(pg)
-    clean(direct)
-    o = Outage(url, gate.shut, gate.open)
-    o.engines = []
-    yield o
-    gate.shut()
+def _clean(url: str) -> None:
+    direct = Database(url)
     clean(direct)
     direct.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def outage(request, tmp_path):
+    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    with database_outage(request.param, tmp_path, filename="wechat.db", postgres_url=pg, clean=_clean) as o:
+        yield o
 
 
 @pytest.fixture
