@@ -87,6 +87,7 @@ class ActionAnswerEntitlement(SafeAction):
                     dispatcher.utter_message(response="utter_entitlement_none", known=known,
                                              summary=summary, office=replies.office_for(facts))
             events += _follow_up(dispatcher, tracker, evaluation)
+            events.append(SlotSet("entitlement_answered", True))
         except Exception as exc:  # noqa: BLE001 - keep the ticket events, still answer
             logger.error("entitlement answer failed for %s: %s: %s", mask(tracker.sender_id),
                          type(exc).__name__, mask(str(exc)))

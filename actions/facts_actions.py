@@ -40,7 +40,8 @@ class ActionExtractFacts(Action):
         if tracker.get_slot("last_asked_field"):
             events.append(SlotSet("last_asked_field", None))  # an expected answer lasts one turn
         if not text:
-            return events + [SlotSet("facts_changed", []), SlotSet("urgent_in_message", False)]
+            return events + [SlotSet("facts_changed", []), SlotSet("facts_said", {}),
+                             SlotSet("urgent_in_message", False)]
         try:
             import extraction
 
@@ -52,11 +53,14 @@ class ActionExtractFacts(Action):
         except Exception as exc:  # noqa: BLE001 - a failed extraction must not stop the turn
             logger.error("fact extraction failed for %s: %s: %s", mask(tracker.sender_id),
                          type(exc).__name__, mask(str(exc)))
-            return events + [SlotSet("facts_changed", []), SlotSet("urgent_in_message", False)]
+            return events + [SlotSet("facts_changed", []), SlotSet("facts_said", {}),
+                             SlotSet("urgent_in_message", False)]
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         said_urgent = bool(found.urgent_reason or found.facts.get("urgent"))
+        # facts_said is what this message stated, changed or not: Rasa runs this action a second
+        # time for the message that activates the form, when nothing changes any more.
         return events + [SlotSet("facts", new), SlotSet("facts_changed", changed),
-                         SlotSet("urgent_in_message", said_urgent)]
+                         SlotSet("facts_said", found.facts), SlotSet("urgent_in_message", said_urgent)]
 
 
 def plan(tracker: Tracker) -> list[str]:
@@ -73,6 +77,9 @@ def plan(tracker: Tracker) -> list[str]:
         return []
     if int(tracker.get_slot("questions_asked") or 0) >= settings.max_questions():
         return []
+    if state.latest_intent(tracker) == "ask_entitlement" and (
+            tracker.get_slot("entitlement_answered") or replies.wants_detail(state.latest_text(tracker))):
+        return []  # asked again (详细说说, 能领多少) after an answer: answer; the follow-up offers the question
     skipped = set(tracker.get_slot("skipped_fields") or [])
     slots = []
     for field in evaluation.get("ask_next") or []:
@@ -138,7 +145,7 @@ class AskFact(SafeAction):
         question = policy_kb.question_for(field)
         # Say back what the caller just told us before the next question: they hear that it was
         # understood (or can correct it), and a question asked again does not sound like an echo.
-        noted = replies.noted_text(state.current_facts(tracker), tracker.get_slot("facts_changed"))
+        noted = replies.noted_text(tracker.get_slot("facts_said"))
         if noted:
             dispatcher.utter_message(response="utter_ask_fact_noted", noted=noted, question=question)
         else:

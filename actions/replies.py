@@ -148,10 +148,15 @@ def known_text(facts: dict) -> str:
 UNKNOWN_YET = "还不清楚"
 
 
-def noted_text(facts: dict, changed) -> str:
-    """What this message told us, in the recap's words ("" when none of it is recapped)."""
-    text = known_text({k: facts[k] for k in changed or () if k in facts})
-    return "" if text == UNKNOWN_YET else text
+def noted_text(said: dict | None) -> str:
+    """What the caller's latest message stated (its extracted facts), said back in the recap's
+    words and the yes/no answers' own ("" when it stated nothing we say back)."""
+    import policy_kb
+
+    said = said if isinstance(said, dict) else {}
+    parts = [] if known_text(said) == UNKNOWN_YET else [known_text(said)]
+    parts += [t for t in (policy_kb.said_for(k, v) for k, v in said.items()) if t]
+    return "、".join(parts)
 
 
 def office_for(facts: dict) -> str:

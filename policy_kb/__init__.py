@@ -21,6 +21,7 @@ from policy_kb.tables import (  # noqa: F401
     counties,
     employment_labels,
     question_for,
+    said_for,
     resolve_city,
     resolve_county,
     status_labels,
@@ -29,5 +30,5 @@ from policy_kb.tables import (  # noqa: F401
 __all__ = [
     "evaluate", "decide", "Decision", "InvalidFacts", "explain", "summarize", "format_amount", "validate_facts", "facts_schema",
     "document", "measure", "measures", "in_force", "parameter", "parameters", "County", "counties",
-    "resolve_county", "resolve_city", "status_labels", "employment_labels", "question_for",
+    "resolve_county", "resolve_city", "status_labels", "employment_labels", "question_for", "said_for",
 ]

@@ -87,6 +87,12 @@ def question_for(field: str) -> str:
     return vocab["fields"][field].get("question") or f"请提供：{vocab['fields'][field]['label']}"
 
 
+def said_for(field: str, value) -> str | None:
+    """How the bot says back a yes/no answer (有重度残疾 / 没有重度残疾); None for other fields."""
+    said = vocabulary()["fields"].get(field, {}).get("said")
+    return said[0 if value else 1] if said and isinstance(value, bool) else None
+
+
 def fact_label(field: str) -> str:
     """Chinese name of a Facts field or `statuses.<code>` (是否属于低保对象)."""
     vocab = vocabulary()

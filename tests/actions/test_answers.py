@@ -35,6 +35,7 @@ def test_answer_names_measures_amounts_total_and_where(in_force, domain, fake_ti
     assert "西吉县" in msg["known"] and "4口人" in msg["known"]
     assert msg["number"] == ev["document"]["number"]
     assert fake_tickets.tickets == []  # nothing urgent, no ticket
+    assert slot_events(events)["entitlement_answered"] is True  # asking again answers again
 
 
 def test_follow_up_question_comes_last_and_is_remembered(in_force, domain):

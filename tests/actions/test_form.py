@@ -162,18 +162,34 @@ def test_ask_action_uses_policy_kb_question_and_counts(in_force, domain):
     assert messages[0]["question"] == policy_kb.question_for("statuses.dibao")
 
 
-def test_the_next_question_first_says_back_what_the_caller_just_told(in_force, domain):
+def test_the_next_question_first_says_back_what_the_caller_just_told(in_force, domain, monkeypatch):
     facts = {"county": "原州区", "residence": "rural", "household_size": 5, "medical_out_of_pocket": 23000}
-    tracker = make_tracker("我是原州区农村的，老汉住院自己掏了两万三", slots={
-        "facts": facts, "facts_changed": ["county", "residence", "medical_out_of_pocket"]})
+    text = "我是原州区农村的，老汉住院自己掏了两万三，没有失业保险"
+    # the extraction action, as Rasa runs it for this message, fills facts_said
+    _, events = run(ActionExtractFacts(), make_tracker(text, slots={"facts": {"household_size": 5}}), domain)
+    said = slot_events(events)["facts_said"]
+    tracker = make_tracker(text, slots={"facts": facts, "facts_said": said})
     messages, _ = run(ASK_ACTIONS["ask_status_dibao"](), tracker, domain)
     assert responses(messages) == ["utter_ask_fact_noted"]
-    assert messages[0]["noted"] == "原州区、农村、自付医疗费用23,000元"  # only what this message said
+    # only what this message said, yes/no answers in their own words
+    assert messages[0]["noted"] == "原州区、农村、自付医疗费用23,000元、领不到失业保险金"
     assert messages[0]["question"] == policy_kb.question_for("statuses.dibao")
-    # a message that told us nothing we recap gets the bare question
-    tracker = make_tracker("嗯", slots={"facts": facts, "facts_changed": []})
+    # a message that told us nothing we say back gets the bare question
+    tracker = make_tracker("嗯", slots={"facts": facts, "facts_said": {}})
     messages, _ = run(ASK_ACTIONS["ask_status_dibao"](), tracker, domain)
     assert responses(messages) == ["utter_ask_fact"]
+
+
+def test_asking_again_after_an_answer_or_for_details_gets_the_answer_not_a_question(in_force, domain):
+    facts = {"county": "沙坡头区", "employment": "unemployed_migrant_worker", "months_without_income": 3}
+    assert state.slot_for(policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))["ask_next"][0])
+    first = make_tracker("我能领多少钱", intent="ask_entitlement", slots={"facts": facts})
+    _, events = run(ValidateFactsForm(), first, domain)
+    assert slot_events(events)["requested_slot"] is not None  # first time: the form asks what matters
+    for text, slots in (("能领多少", {"entitlement_answered": True}), ("详细说说", {})):
+        tracker = make_tracker(text, intent="ask_entitlement", slots={"facts": facts, **slots})
+        _, events = run(ValidateFactsForm(), tracker, domain)
+        assert slot_events(events)["requested_slot"] is None, text
 
 
 def test_validation_failure_ends_the_form_instead_of_crashing(in_force, domain, monkeypatch):
