@@ -97,9 +97,14 @@ def is_tekun(k: Known) -> Cond:
     return holds(k, "tekun")
 
 
+_TEKUN_CANNOT_WORK = Cond(False, ("属于特困供养人员（无劳动能力），不是失业务工人员或待就业大学生",))
+
+
 def is_unemployed_migrant_worker(k: Known) -> Cond:
     emp = k.get("employment")
     if emp is None:
+        if k.status("tekun"):
+            return _TEKUN_CANNOT_WORK  # 特困 support is for those unable to work: nobody asks a 五保户 about jobs
         return Cond(None, (), ("employment",))
     if emp == "unemployed_migrant_worker":
         return Cond(True, ("属于失业的农民工等外出务工人员",))
@@ -109,6 +114,8 @@ def is_unemployed_migrant_worker(k: Known) -> Cond:
 def is_jobless_graduate(k: Known) -> Cond:
     emp = k.get("employment")
     if emp is None:
+        if k.status("tekun"):
+            return _TEKUN_CANNOT_WORK
         return Cond(None, (), ("employment",))
     if emp in GRADUATE_CODES:
         return Cond(True, (f"属于{employment_labels()[emp]}",))

@@ -159,7 +159,7 @@ def price_linkage(k: Known, fig: Figures) -> Verdict:
 
 # ---- 二、强化临时救助帮扶 -------------------------------------------------------------------
 
-@reads(("employment", "can_return_to_work", "months_without_income", "unemployment_insurance"), ("dibao", *NO_MEANS_TEST))
+@reads(("employment", "can_return_to_work", "months_without_income", "unemployment_insurance"), ("dibao", "tekun", *NO_MEANS_TEST))
 def unemployed_worker_lump_sum(k: Known, fig: Figures) -> Verdict:
     """5. 强化失业生活困难人员救助帮扶."""
     cond = all_of(is_unemployed_migrant_worker(k), is_outside_dibao(k), cannot_return_to_work(k),
@@ -167,7 +167,7 @@ def unemployed_worker_lump_sum(k: Known, fig: Figures) -> Verdict:
     return _jobless_lump_sum(k, cond, fig.unemployed_lump_sum)
 
 
-@reads(("employment",), ("dibao", *NO_MEANS_TEST))
+@reads(("employment",), ("dibao", "tekun", *NO_MEANS_TEST))
 def jobless_graduate_lump_sum(k: Known, fig: Figures) -> Verdict:
     """6. 强化未就业生活困难大学生救助帮扶."""
     return _jobless_lump_sum(k, all_of(is_jobless_graduate(k), is_outside_dibao(k)), fig.graduate_lump_sum)
