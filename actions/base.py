@@ -29,12 +29,17 @@ class SafeAction(Action, metaclass=ABCMeta):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
         try:
-            return await self.act(dispatcher, tracker, domain)
+            from actions import urgent
+
+            # whatever the bot says next, an urgent ticket still without a county gets it first
+            events += urgent.complete_county(dispatcher, tracker)
+            return events + await self.act(dispatcher, tracker, domain)
         except Exception as exc:  # noqa: BLE001 - the caller must always get a reply
             logger.error("action %s failed for conversation %s: %s: %s", self.name(),
                          mask(tracker.sender_id), type(exc).__name__, mask(str(exc)),
                          exc_info=logger.isEnabledFor(logging.DEBUG))
             # keep what was already said (an urgent ticket number matters), add the fallback
             dispatcher.utter_message(response=FALLBACK_RESPONSE)
-            return []
+            return events

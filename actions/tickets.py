@@ -60,7 +60,10 @@ class FakeTicketClient:
         key = idempotency_key(conversation_id, urgent_reason)
         with self._lock:
             if key in self._by_key:
-                return self._by_key[key]
+                found = self._by_key[key]
+                if found["county"] is None and county:  # as the service: a later report completes it
+                    found["county"] = county
+                return found
             ticket = {
                 "id": f"FAKE-{len(self.tickets) + 1:05d}",
                 "status": "open",

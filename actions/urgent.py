@@ -50,4 +50,34 @@ def open_ticket(dispatcher, tracker, facts: dict, reason: str) -> list:
         ids.append(ticket_id)
     tickets = dict(tracker.get_slot("urgent_tickets") or {})
     tickets[idempotency_key(tracker.sender_id, reason)] = ticket_id
-    return [SlotSet("ticket_ids", ids), SlotSet("urgent_tickets", tickets), SlotSet("ticket_failed", False)]
+    events = [SlotSet("ticket_ids", ids), SlotSet("urgent_tickets", tickets), SlotSet("ticket_failed", False)]
+    if not ticket.get("county"):
+        waiting = list(tracker.get_slot("tickets_without_county") or [])
+        events.append(SlotSet("tickets_without_county", [*waiting, reason]))
+    return events
+
+
+def complete_county(dispatcher, tracker) -> list:
+    """Tickets opened before the caller said where they are go to that county's queue as soon as
+    the county is known: the same case is reported again with it (the service fills in a county
+    only where none was set) and the caller hears where it went."""
+    waiting = tracker.get_slot("tickets_without_county") or []
+    facts = state.current_facts(tracker)
+    county = facts.get("county")
+    if not waiting or not county:
+        return []
+    left = []
+    for reason in waiting:
+        try:
+            ticket = get_ticket_client().open_ticket(
+                conversation_id=tracker.sender_id, urgent_reason=reason, county=county, facts=facts,
+                source=state.metadata_channel(tracker))
+        except Exception as exc:  # noqa: BLE001 - try again on the next turn
+            logger.error("county not added to the ticket of conversation %s: %s: %s",
+                         mask(tracker.sender_id), type(exc).__name__, mask(str(exc)))
+            left.append(reason)
+            continue
+        if ticket.get("county") == county:
+            dispatcher.utter_message(response="utter_urgent_county_added", ticket_id=str(ticket["id"]),
+                                     office=replies.office_for(facts))
+    return [SlotSet("tickets_without_county", left)]

@@ -91,6 +91,8 @@ def create_ticket(session: Session, *, actor: Principal, urgent_reason: str, fac
     if existing is not None:
         if actor.role == "county" and not actor.can_see_county(existing.county):
             raise _idempotency_conflict()  # say nothing about another county's ticket
+        if existing.county is None and county is not None and actor.role != "county":
+            _complete_county(session, existing, county, facts, actor)
         return existing, False
     if actor.role == "county" and county != actor.county:
         # A county officer opens tickets for their own county only.
@@ -117,6 +119,19 @@ def create_ticket(session: Session, *, actor: Principal, urgent_reason: str, fac
             raise
         return existing, False
     return ticket, True
+
+
+def _complete_county(session: Session, ticket: Ticket, county: str, facts: dict, actor: Principal) -> None:
+    """The same case reported again, now with the county the first report lacked (an urgent
+    caller says where they are after the ticket was opened): the ticket goes to that county's
+    queue and the county is told. A county already set is never changed this way."""
+    now = utcnow()
+    _event(ticket, actor.username, "county", {"from": None, "to": county, "why": "来电人补充所在县（市、区）"}, now)
+    ticket.county = county
+    ticket.facts = {**facts, **(ticket.facts or {}), "county": county}
+    ticket.updated_at = now
+    _notify(session, ticket, "ticket.reassigned", f"ticket:{ticket.id}:county:{county}:completed")
+    session.commit()
 
 
 def visible_tickets(principal: Principal) -> Select:

@@ -50,6 +50,30 @@ def test_repeated_urgent_messages_record_exactly_one_ticket(in_force, domain, fa
     assert slots["ticket_ids"] == [fake_tickets.tickets[0]["id"]]
 
 
+def test_a_ticket_opened_before_the_county_was_known_goes_to_the_county_once_it_is(in_force, domain, fake_tickets):
+    from actions.facts_actions import ASK_ACTIONS
+
+    text = "身上没钱了，已经一天没吃东西了"
+    slots = {"facts": {}}
+    _, events = run(ActionExtractFacts(), make_tracker(text, slots=slots), domain)
+    slots = _apply(slots, events)
+    messages, events = run(ActionUrgentHelp(), make_tracker(text, intent="request_urgent_help", slots=slots), domain)
+    slots = _apply(slots, events)
+    ticket = fake_tickets.tickets[0]
+    assert ticket["county"] is None and slots["tickets_without_county"] == [slots["facts"]["urgent_reason"]]
+    # the caller then says where they are; whatever the bot says next starts with where the case went
+    _, events = run(ActionExtractFacts(), make_tracker("我是海原县的", slots=slots), domain)
+    slots = _apply(slots, events)
+    messages, events = run(ASK_ACTIONS["ask_household_size"](), make_tracker("我是海原县的", slots=slots), domain)
+    assert responses(messages)[0] == "utter_urgent_county_added"
+    assert messages[0]["ticket_id"] == ticket["id"] and messages[0]["office"] == "海原县民政局"
+    assert len(fake_tickets.tickets) == 1 and ticket["county"] == "海原县"
+    slots = _apply(slots, events)
+    assert slots["tickets_without_county"] == []
+    messages, _ = run(ASK_ACTIONS["ask_household_size"](), make_tracker("嗯", slots=slots), domain)
+    assert "utter_urgent_county_added" not in responses(messages)  # said once
+
+
 def test_the_idempotency_key_protects_even_without_the_slot(in_force, domain, fake_tickets):
     for _ in range(2):
         run(ActionUrgentHelp(), make_tracker("着火了", intent="request_urgent_help"), domain)

@@ -52,6 +52,21 @@ def test_creation_writes_ticket_history_and_outbox_together(tx_session):
     assert not created and again.id == t.id and count(tx_session, Ticket) == 1
 
 
+def test_the_same_case_reported_again_with_its_county_goes_to_that_county_once(tx_session):
+    t, _ = new(tx_session, conversation="c9", county=None)
+    assert t.county is None and t.id not in [x.id for x in tx_session.scalars(visible_tickets(XIJI))]
+    again, created = new(tx_session, conversation="c9", county="西吉县")
+    assert not created and again.id == t.id and again.county == "西吉县" and again.facts["county"] == "西吉县"
+    assert t.id in [x.id for x in tx_session.scalars(visible_tickets(XIJI))]  # now in 西吉县's queue
+    events = [e for e in t.events if e.action == "county"]
+    assert len(events) == 1 and events[0].detail["to"] == "西吉县"
+    assert tx_session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.topic == "ticket.reassigned")) == 1
+    # a county once set is never changed by a later report
+    third, _ = new(tx_session, conversation="c9", county="原州区")
+    assert third.county == "西吉县" and len([e for e in t.events if e.action == "county"]) == 1
+
+
 def test_checks_come_before_any_change(tx_session):
     t, _ = new(tx_session)
     before = (count(tx_session, TicketEvent), count(tx_session, OutboxMessage), t.status)
