@@ -81,7 +81,7 @@ class ActionAnswerEntitlement(SafeAction):
                     dispatcher.utter_message(
                         response="utter_entitlement", known=known,
                         number=evaluation["document"]["number"], summary=summary,
-                        totals=replies.totals_text(evaluation) or "无一次性款项",
+                        totals=replies.money_text(evaluation),
                         apply=replies.apply_lines(evaluation, _bring_for) or replies.office_for(facts))
                 else:
                     dispatcher.utter_message(response="utter_entitlement_none", known=known,

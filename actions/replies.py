@@ -82,6 +82,26 @@ def totals_text(evaluation: dict) -> str:
     return "；".join(parts)
 
 
+def pending_amounts_text(evaluation: dict) -> str:
+    """Eligible measures whose amount still waits for a fact (第9条的金额还要看：家庭人口)."""
+    import policy_kb
+
+    parts = []
+    for m in eligible(evaluation):
+        waiting = [f for f in m.get("missing") or [] if f != "county"]  # the county routes, it does not price
+        if waiting:
+            labels = "、".join(policy_kb.tables.fact_label(f) for f in waiting)
+            parts.append(f"第{m['id']}条的金额还要看：{labels}")
+    return "；".join(parts)
+
+
+def money_text(evaluation: dict) -> str:
+    """The money line of an answer: the one-off totals, what a total still waits for, or that
+    there is no one-off payment (never that, while an amount is only unknown)."""
+    text = "；".join(t for t in (totals_text(evaluation), pending_amounts_text(evaluation)) if t)
+    return text or "无一次性款项"
+
+
 def measures_lines(evaluation: dict) -> str:
     lines = []
     for m in eligible(evaluation):

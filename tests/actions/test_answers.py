@@ -77,6 +77,20 @@ def test_after_expiry_the_caller_hears_it_in_full_once_then_briefly_with_what_wa
     assert responses(messages) == ["utter_measures_expired_again"]
 
 
+def test_an_amount_still_unknown_is_not_called_no_payment(in_force, domain, fake_tickets):
+    facts = {"urgent": True, "urgent_reason": "一天没吃东西了", "county": "海原县"}  # household size unknown
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("能领多少", intent="ask_entitlement",
+                                                             slots={"facts": facts}), domain)
+    answer = [m for m in messages if m.get("response") == "utter_entitlement"][0]
+    assert "无一次性款项" not in answer["totals"]
+    assert "第9条的金额还要看：" + policy_kb.tables.fact_label("household_size") in answer["totals"]
+    facts["household_size"] = 1
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("能领多少", intent="ask_entitlement",
+                                                             slots={"facts": facts}), domain)
+    answer = [m for m in messages if m.get("response") == "utter_entitlement"][0]
+    assert "还要看" not in answer["totals"] and "合计" in answer["totals"]
+
+
 def test_no_eligible_measure_points_to_regular_channels(in_force, domain):
     facts = {"county": "兴庆区", "not_statuses": ["dibao", "tekun"], "employment": "employed"}
     messages, _ = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": facts}), domain)
