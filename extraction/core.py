@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from extraction import lexicon
+from extraction import lexicon, when
 from extraction.numbers import NUMERAL, as_int, fold_width, parse_number
 
 BOOL_FIELDS = (
@@ -227,7 +227,8 @@ def _rules() -> tuple[Rule, ...]:
                 rf"婆婆|公公|父亲|母亲)"
                 rf"(?:今年|都|已经)*(?P<num>{n})(?:多|来)?了", _num(lo=40, hi=130), None),
         # medical out-of-pocket money (needs a medical-cost context)
-        ("medical_out_of_pocket", rf"(?P<num>{n})(?P<unit>多|来|出头|左右|以上|元|块钱|块|圆)*", _money,
+        # (a year, a month, a day or a count of days is no sum: 2023年3月住院花了好几万)
+        ("medical_out_of_pocket", rf"(?P<num>{n})(?![0-9.〇零一二三四五六七八九十百千万亿两俩仨年月日号天次回趟])(?P<unit>多|来|出头|左右|以上|元|块钱|块|圆)*", _money,
          lexicon.MEDICAL_COST),
         # measures by number: 第五条, 第19条措施, 措施5
         ("measure", rf"第(?P<num>{n})(?:条|项|个措施|号措施|款)", _num(lo=1, hi=20), None),
@@ -471,6 +472,9 @@ def _qa_extra() -> tuple[re.Pattern, re.Pattern]:
 
 _A_NOT_A = re.compile(r"是否|有无|能否|可否|有没有|是不是|能不能|可不可以|算不算|属不属于|有莫有|"
                       r"(交|缴|领|办|参|批|评|买|上|吃|拿|确|隔)[没不莫]\1")
+# 能回去上班吗？/ 您是低保户吗 (an agent's or a form's yes/no question) states nothing; the caller's own
+# 我是低保户能领吗 does, so a question that starts with the speaker is not masked.
+_MA_QUESTION = re.compile(r"(?:^|(?<=[。！!？?；;\n，,\s：:]))(?!我|俺|额|咱)[^。！!？?；;\n，,\s：:]{1,16}?[吗嘛](?=[？?]|$)")
 _Q_BOUNDARY = re.compile(r"[。！!？?；;\n，,\s：:/=\-—－（()）]")
 
 
@@ -607,6 +611,8 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
         asked[m.start():m.end() + 1] = b"\x01" * (m.end() + 1 - m.start())  # and what starts right after it
     if any(asked):
         hits = [h for h in hits if not any(asked[h.start:h.end])]
+    for m in _MA_QUESTION.finditer(text):  # its facts are asked; a measure it names is still the topic
+        hits = [h for h in hits if h.rule.entity == "measure" or h.end <= m.start() or h.start >= m.end()]
     if qa_hits:
         replaced = bytearray(len(text))
         for s, e in qa_spans:
@@ -686,6 +692,9 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
         facts.pop("city", None)  # the county fixes the city; `city` is for city-only mentions
     if expected_field:
         _fill_expected(text, original, expected_field, out)
+    asked_day = when.asked_about(text)
+    if asked_day:
+        facts["as_of"] = asked_day  # 2022年7月的时候…能领多少: the rules as they stood then
     if facts.get("urgent") and urgent_clauses:
         out.urgent_reason = "，".join(original[s:e].strip() for s, e in urgent_clauses)[:500]
         facts["urgent_reason"] = out.urgent_reason
