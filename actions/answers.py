@@ -31,6 +31,19 @@ def _expired(dispatcher, tracker, evaluation: dict, facts: dict) -> list[dict[st
     return [SlotSet("expiry_told", True)]
 
 
+def _about_then(dispatcher, evaluation: dict, facts: dict) -> None:
+    """A question about a day when the measures were in force, asked after they expired
+    (那年七月的时候能领多少): the answer is the rules of then, and the caller must hear that
+    they cannot apply under them now, and where to turn if they were owed something."""
+    import policy_kb
+
+    if not facts.get("as_of") or policy_kb.in_force(settings.as_of()):
+        return
+    doc = evaluation["document"]
+    dispatcher.utter_message(response="utter_answer_about_then", as_of=replies.cn_date(evaluation["as_of"]),
+                             valid_to=replies.cn_date(doc["valid_to"]), office=replies.office_for(facts))
+
+
 def _bring_for(mid: int) -> list[str]:
     import policy_kb
 
@@ -70,6 +83,7 @@ class ActionAnswerEntitlement(SafeAction):
         try:
             if not evaluation["document"].get("in_force", True):
                 return events + _expired(dispatcher, tracker, evaluation, facts)
+            _about_then(dispatcher, evaluation, facts)
             known = replies.known_text(facts)
             if replies.wants_detail(state.latest_text(tracker)):
                 dispatcher.utter_message(response="utter_entitlement_detail",

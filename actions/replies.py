@@ -143,6 +143,8 @@ def known_text(facts: dict) -> str:
     import policy_kb
 
     parts = []
+    if facts.get("as_of"):
+        parts.append(f"{cn_date(facts['as_of'])}那时")  # a question about then, not today
     if facts.get("county"):
         parts.append(facts["county"])
     elif facts.get("city"):

@@ -77,6 +77,28 @@ def test_after_expiry_the_caller_hears_it_in_full_once_then_briefly_with_what_wa
     assert responses(messages) == ["utter_measures_expired_again"]
 
 
+def test_a_question_about_a_day_in_force_asked_after_expiry_is_answered_for_then_with_a_warning(
+        expired, domain, fake_tickets):
+    text = "2022年7月的时候我家是低保户，农村的，西吉县，四口人，那时候能领多少钱"
+    _, events = run(ActionExtractFacts(), make_tracker(text, slots={"facts": {}}), domain)
+    facts = slot_events(events)["facts"]
+    assert facts["as_of"] == "2022-07-01"
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker(text, intent="ask_entitlement",
+                                                             slots={"facts": facts}), domain)
+    assert responses(messages)[:2] == ["utter_answer_about_then", "utter_entitlement"]
+    assert messages[0]["as_of"] == "2022年7月1日" and messages[0]["office"] == "西吉县民政局"
+    then = _evaluate(facts, day=EXPIRED_DAY)  # facts' own as_of wins over the day of the call
+    assert then["document"]["in_force"] and messages[1]["number"] == then["document"]["number"]
+    assert "2022年7月1日那时" in messages[1]["known"]
+
+
+def test_no_warning_when_the_day_asked_about_is_in_force_today(in_force, domain, fake_tickets):
+    facts = {**DIBAO_FAMILY, "as_of": "2022-07-01"}
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("能领多少", intent="ask_entitlement",
+                                                             slots={"facts": facts}), domain)
+    assert responses(messages)[0] == "utter_entitlement"
+
+
 def test_an_amount_still_unknown_is_not_called_no_payment(in_force, domain, fake_tickets):
     facts = {"urgent": True, "urgent_reason": "一天没吃东西了", "county": "海原县"}  # household size unknown
     messages, _ = run(ActionAnswerEntitlement(), make_tracker("能领多少", intent="ask_entitlement",
