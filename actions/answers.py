@@ -218,8 +218,11 @@ class ActionHandoff(SafeAction):
         return "action_handoff"
 
     async def act(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(response="utter_handoff", known=replies.known_text(
-            state.current_facts(tracker)))
+        known = replies.known_text(state.current_facts(tracker))
+        if known == replies.UNKNOWN_YET:  # nothing to hand over: do not promise a summary
+            dispatcher.utter_message(response="utter_handoff_new")
+        else:
+            dispatcher.utter_message(response="utter_handoff", known=known)
         return [SlotSet("handoff_requested", True)]
 
 

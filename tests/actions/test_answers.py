@@ -212,3 +212,8 @@ def test_handoff_marks_the_conversation(in_force, domain):
                                                         slots={"facts": DIBAO_FAMILY}), domain)
     assert responses(messages) == ["utter_handoff"]
     assert slot_events(events) == {"handoff_requested": True}
+    assert "西吉县" in messages[0]["known"]
+    # with nothing known yet there is no summary to promise
+    messages, events = run(ActionHandoff(), make_tracker("转人工", intent="request_human", slots={"facts": {}}),
+                           domain)
+    assert responses(messages) == ["utter_handoff_new"] and slot_events(events) == {"handoff_requested": True}
