@@ -17,10 +17,17 @@ ticket 0 and both go ahead: the two messages are handled at once, each on a trac
 other's facts (tests/prod/test_cluster.py caught a caller's household size lost this way in one
 run out of three). Here each change runs under WATCH/MULTI and is retried when the key moved, so
 tickets are unique and served in order across every server of the pool.
+
+A ticket's lifetime (TICKET_LOCK_LIFETIME, 60 s) also ran while it waited in the queue: under a
+peak, a message queued behind a few slow turns of the same caller expired before its turn and
+was lost. Here a waiting server renews its ticket at every poll, so the lifetime only bounds a
+server that stopped answering (crashed while waiting or while serving), as it should.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import sqlalchemy as sa
 from rasa.core.lock import TicketLock
@@ -47,6 +54,7 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:  # loaded from endpoints.yml by module path
             kwargs = {**endpoint_config.kwargs, "host": endpoint_config.url or "localhost", **kwargs}
         super().__init__(**kwargs)
+        self._lifetimes: dict[tuple[str, int], float] = {}  # tickets this server waits on
 
     def _change(self, conversation_id: str, change):
         """Apply `change(lock or None) -> (result, new lock | None | _DELETE)` atomically."""
@@ -71,9 +79,30 @@ class AtomicRedisLockStore(RedisLockStore):
             return lock.issue_ticket(lock_lifetime), lock
 
         try:
-            return self._change(conversation_id, take)
+            ticket = self._change(conversation_id, take)
         except Exception as exc:  # noqa: BLE001 - Rasa expects LockError
             raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
+        self._lifetimes[(conversation_id, ticket)] = lock_lifetime
+        return ticket
+
+    async def _acquire_lock(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+        lifetime = self._lifetimes.pop((conversation_id, ticket), LOCK_LIFETIME)
+
+        def renew(lock):
+            mine = next((t for t in lock.tickets if t.number == ticket), None) if lock else None
+            if mine is None or mine.has_expired():
+                return None, None  # gone: the caller gets Rasa's LockError
+            mine.expires = time.time() + lifetime  # alive and waiting (or now served): not expired
+            lock.remove_expired_tickets()  # servers that stopped answering leave the queue
+            return lock, lock
+
+        while True:
+            lock = self._change(conversation_id, renew)
+            if lock is None:
+                raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
 
     def update_lock(self, conversation_id: str) -> None:
         def expire(lock):

@@ -95,3 +95,28 @@ def test_a_ticket_left_by_a_crashed_server_expires_and_the_next_one_is_served(re
     began = time.monotonic()
     assert asyncio.run(next_turn()) == "caller-2"
     assert time.monotonic() - began < 5
+
+
+def test_a_message_waiting_longer_than_the_ticket_lifetime_is_still_served_in_turn(redis_up):
+    """Under a peak, a caller's messages queue behind each other for longer than the lifetime:
+    the waiting servers renew their tickets, so every message is served, one at a time, in order
+    (Rasa's own store lets the waiting tickets expire and those messages are lost)."""
+    prefix = "locktest" + uuid.uuid4().hex[:8]
+    store = _store(prefix)
+    held: list[tuple[int, float, float]] = []
+
+    async def turn(i: int) -> None:
+        await asyncio.sleep(0.05 * i)  # arrive in this order
+        async with store.lock("caller-3", lock_lifetime=1.0, wait_time_in_seconds=0.05):
+            began = time.monotonic()
+            await asyncio.sleep(0.6)  # 4 turns: the last one waits ~1.8 s, longer than the lifetime
+            held.append((i, began, time.monotonic()))
+
+    async def main():
+        await asyncio.gather(*(turn(i) for i in range(4)))
+
+    asyncio.run(main())
+    assert [i for i, *_ in held] == [0, 1, 2, 3]
+    for (_, _, end), (_, start, _) in zip(held, held[1:]):
+        assert start >= end  # never two at once
+    assert store.get_lock("caller-3") is None
