@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 from service.core.config import Settings
 from service.core.db import Database, migrate
-from service.core.logging import JsonFormatter, conversation_id_var
+from service.core.logging import conversation_id_var
 from service.main import create_app
 from service.models.ticket import Ticket
 from service.services import held_tickets
@@ -32,6 +32,7 @@ from service.services.chat import (
     handle_turn,
 )
 from service.services.rasa import FakeRasa
+from tests.log_support import capture_json_logs
 from tests.outage_support import database_outage
 from tests.service.conftest import AS_OF, BOT_TOKEN, SECRET, TABLES
 
@@ -89,28 +90,10 @@ def tickets_of(url: str, sender: str) -> list[Ticket]:
     return rows
 
 
-class Lines(logging.Handler):
-    """The JSON lines as the service writes them (formatted when logged, like its stream)."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.setFormatter(JsonFormatter())
-        self.lines: list[dict] = []
-
-    def emit(self, record):
-        self.lines.append(json.loads(self.format(record)))
-
-
 @pytest.fixture
 def log_lines():
-    handler = Lines()
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield handler.lines
-    root.removeHandler(handler)
-    root.setLevel(old)
+    with capture_json_logs() as handler:
+        yield handler.lines
 
 
 # ---------------------------------------------------------------- answered while it is down

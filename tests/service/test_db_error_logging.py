@@ -24,8 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.core.config import Settings
 from service.core.db import describe_error, error_fields
 from service.core.logging import JsonFormatter
+from tests.log_support import JsonLines, capture_json_logs
 from service.main import create_app
-from service.services import chat, held_tickets
+from service.services import chat
 from service.services.chat import URGENT_NO_TICKET_TEXT, handle_turn
 from service.services.outbox import FakeNotifier, OutboxWorker
 from service.services.rasa import FakeRasa
@@ -54,22 +55,8 @@ def fail_within() -> None:
         raise RuntimeError("could not go on")  # noqa: B904 - the implicit context is the point
 
 
-class Lines(logging.Handler):
+class Lines(JsonLines):
     """Every record, formatted by the service's own JSON formatter."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.setFormatter(JsonFormatter())
-        self.lines: list[dict] = []
-        self.raw: list[str] = []
-
-    def emit(self, record):
-        out = self.format(record)
-        self.raw.append(out)
-        self.lines.append(json.loads(out))
-
-    def events(self, name: str) -> list[dict]:
-        return [line for line in self.lines if line.get("event") == name]
 
     def assert_clean(self) -> None:
         everything = "\n".join(self.raw)
@@ -82,16 +69,8 @@ class Lines(logging.Handler):
 
 @pytest.fixture
 def log_lines():
-    handler = Lines()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    old_level = root.level
-    root.setLevel(logging.INFO)
-    try:
+    with capture_json_logs(Lines()) as handler:
         yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
 
 
 # ---------------------------------------------------------------- why: the formatter's mask

@@ -3,23 +3,12 @@ first line and place — never the exception's full text, which may carry the ca
 from __future__ import annotations
 
 import json
-import logging
 
 from sqlalchemy.orm import Session
 
 from service.core.db import Database, error_fields, migrate
-from service.core.logging import JsonFormatter
 from service.services import held_tickets
-
-
-class Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.setFormatter(JsonFormatter())
-        self.lines: list[dict] = []
-
-    def emit(self, record):
-        self.lines.append(json.loads(self.format(record)))
+from tests.log_support import capture_json_logs
 
 
 def test_a_failing_opener_is_logged_without_the_case(tmp_path):
@@ -35,17 +24,13 @@ def test_a_failing_opener_is_logged_without_the_case(tmp_path):
         raise ValueError(f"cannot open for {held['conversation_id']}: {held['urgent_reason']}\n"
                          f"facts={held['facts']}")
 
-    handler = Lines()
-    logger = logging.getLogger("service.chat")
-    logger.addHandler(handler)
     try:
-        with database.sessionmaker() as s:
+        with capture_json_logs(logger="service.chat") as handler, database.sessionmaker() as s:
             assert spool.drain(s, opener) == []
     finally:
-        logger.removeHandler(handler)
         database.dispose()
     assert spool.pending() == 1  # still held
-    [line] = [x for x in handler.lines if x.get("event") == "chat.held_ticket_error"]
+    [line] = handler.events("chat.held_ticket_error")
     assert line["error"] == "ValueError: cannot open for 138****5678: 家里断粮了"
     assert line["where"].startswith("test_held_tickets_logging.py:") and "held_tickets.py" in line["where"]
     assert "exc" not in line and "facts=" not in json.dumps(handler.lines, ensure_ascii=False)

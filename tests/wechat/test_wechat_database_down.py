@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
 from pathlib import Path
 
@@ -21,13 +20,13 @@ from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from service.core.db import Database
-from service.core.logging import JsonFormatter
 from service.services import held_tickets
 from service.services.chat import FALLBACK_TEXT, URGENT_FALLBACK_TEXT, URGENT_HELD_TEXT
 from service.services.rasa import FakeRasa
 from service.services.wechat_api import FakeWeChatApi
 from service.services.wechat_inbound import PENDING_TEXT
 from service.services.wechat_text import MAX_TEXT_BYTES
+from tests.log_support import capture_json_logs
 from tests.outage_support import database_outage
 from tests.service.test_chat_database_down import held_files, tickets_of
 from tests.wechat.conftest import (
@@ -65,26 +64,10 @@ def spool_dir(tmp_path, monkeypatch) -> Path:
     return d
 
 
-class Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.setFormatter(JsonFormatter())
-        self.lines: list[dict] = []
-
-    def emit(self, record):
-        self.lines.append(json.loads(self.format(record)))
-
-
 @pytest.fixture
 def log_lines():
-    handler = Lines()
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield handler.lines
-    root.removeHandler(handler)
-    root.setLevel(old)
+    with capture_json_logs() as handler:
+        yield handler.lines
 
 
 def start(outage, settings_kwargs, *, rasa, api=None, assistant=None, **overrides):
