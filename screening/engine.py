@@ -146,11 +146,24 @@ class BatchResult:
 
 
 _CONFIG: dict = {}
+_STOPPING = False  # set in a worker by the parent's SIGTERM
+
+
+class WorkerStopped(RuntimeError):
+    """A worker abandoned its batch because the run was interrupted."""
+
+
+def _stop_soon(_signum, _frame) -> None:
+    # Only a flag: a worker killed while writing its result to the pipe would leave half a
+    # message there, and the pool's result reader would wait for the rest forever.
+    global _STOPPING
+    _STOPPING = True
 
 
 def init_worker(config: dict) -> None:
     # Ctrl-C goes to the whole process group; only the parent decides what to do about it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_soon)
     _CONFIG.clear()
     _CONFIG.update(config)
     _exit_with_parent()
@@ -213,6 +226,8 @@ def screen_batch(task) -> BatchResult:
     places: dict = {}  # (county, city) as written -> canonical (county, city)
 
     for i in range(n):
+        if _STOPPING:
+            raise WorkerStopped("interrupted")
         hid = ids[i]
         if hid is not None:
             hid = str(hid).strip() or None
@@ -396,11 +411,17 @@ def ordered_map(executor, fn, tasks, window: int):
 
 
 def _stop_workers(executor) -> None:
-    # Interrupted: stop the workers now rather than letting them finish their batches.
-    for proc in list((getattr(executor, "_processes", None) or {}).values()):
+    # Interrupted: queued batches are cancelled, and the workers' SIGTERM (a flag, see
+    # `_stop_soon`) makes them abandon the batch in hand, so they exit within a household
+    # or two instead of finishing their batches; the pool then shuts down cleanly.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
+    executor.shutdown(wait=False, cancel_futures=True)  # forgets the processes and the manager
+    for proc in processes:
         if proc.is_alive():
             proc.terminate()
-    executor.shutdown(wait=True, cancel_futures=True)
+    if manager is not None:
+        manager.join()
 
 
 def summary_table(layout: Layout, counts: dict) -> pa.Table:
