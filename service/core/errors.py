@@ -131,6 +131,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
+            # FastAPI answers 400 when json.loads fails other than by JSONDecodeError (bytes that
+            # are not UTF-8, nesting too deep); the contract says bad input is 422, as for any
+            # other malformed JSON.
+            detail = f"请求体不是合法的 JSON / malformed JSON: {type(exc.__cause__).__name__}"
+            return JSONResponse(error_body(detail, type_="json_invalid"), status_code=422)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return JSONResponse(error_body(detail, type_=f"http_{exc.status_code}"),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
