@@ -1,15 +1,35 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import RasaDep, SessionDep, SettingsDep
 from service.core.errors import ApiError
 from service.services.chat import handle_turn
 
-router = APIRouter(prefix="/webhooks/rest", tags=["chat"])
+
+class _JsonWhateverContentType(APIRoute):
+    """Rasa's REST channel (Sanic's request.json) reads the body as JSON whatever Content-Type
+    says, so clients written against Rasa may send none, or curl's default form type. FastAPI
+    parses only JSON types (and, since 0.1xx, not a missing one): relabel the body as JSON."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request):
+            if request.method == "POST" and "json" not in request.headers.get("content-type", "").lower():
+                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+                request = Request({**request.scope, "headers": [*headers, (b"content-type", b"application/json")]},
+                                  request.receive)
+            return await handler(request)
+
+        return route
+
+
+router = APIRouter(prefix="/webhooks/rest", tags=["chat"], route_class=_JsonWhateverContentType)
 
 
 class ChatIn(BaseModel):
