@@ -48,3 +48,9 @@ def healthz(request: Request) -> JSONResponse:
     down = [name for name, p in parts.items() if p.get("up") is False and (name != "outbox_worker" or worker)]
     body = {"status": "ok" if not down else "degraded", "down": down, "parts": parts}
     return JSONResponse(body, status_code=200 if parts["database"]["up"] else 503)
+
+
+@router.head("/healthz", include_in_schema=False)
+def healthz_head(request: Request) -> JSONResponse:
+    """HEAD is what many uptime monitors send; same status, no body."""
+    return healthz(request)
