@@ -6,8 +6,10 @@ BENCH_TARGETS += bench-service
 # Real SQLite and real PostgreSQL (127.0.0.1:5432, db `test`, a schema of its own per run):
 # the tests marked `postgres` start the local cluster if it is down, and are skipped with a
 # loud reason only when PostgreSQL cannot be reached at all.
+# tests/contract: an outside client of shared/contract.md §4–§5 against uvicorn on 127.0.0.1:8107.
 test-service: $(SVC_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests/service
+	$(PY) -m pytest -q -p no:cacheprovider tests/contract
 
 # Policy evaluate and copilot analyze p50/p95 over HTTP against a live uvicorn; tickets/s.
 bench-service: $(SVC_STAMP)
