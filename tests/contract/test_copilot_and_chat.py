@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import quote
 
 import pytest
 
 from tests.contract.conftest import AS_OF
-from tests.contract.vocabulary import check_evaluation, is_fact_name, known_names, names_field
+from tests.contract.vocabulary import check_evaluation, check_ticket, is_fact_name, known_names, names_field
 
 ANALYZE = "/api/v1/copilot/analyze"
 WEBHOOK = "/webhooks/rest/webhook"
@@ -136,6 +137,7 @@ def test_urgent_chat_opens_a_ticket_seen_in_the_conversation(http, auth):
     assert body["evaluation"]["urgent"] is True
     assert len(body["tickets"]) == 1
     ticket = body["tickets"][0]
+    check_ticket(ticket)
     assert ticket["source"] == "rest"
     assert ticket["conversation_id"] == sender
     assert ticket["county"] == "西吉县"
@@ -157,6 +159,24 @@ def test_conversation_facts_accumulate_over_turns(http, auth):
     assert body["facts"]["household_size"] == 4
     assert "dibao" in body["facts"]["statuses"]
     assert body["tickets"] == []
+
+
+@pytest.mark.parametrize("sender", ["张三", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "user@example.com", "a b+c"])
+def test_any_sender_id_round_trips(http, auth, sender):
+    # Rasa takes any string as a sender id; the conversation view must find it again.
+    r = http.post(WEBHOOK, json={"sender": sender, "message": "我在西吉县"})
+    assert r.status_code == 200, r.text
+    assert r.json()[0]["recipient_id"] == sender
+    view = http.get(f"/api/v1/conversations/{quote(sender, safe='')}", headers=auth["agent1"])
+    assert view.status_code == 200, (sender, view.status_code, view.text)
+    assert view.json()["facts"]["county"] == "西吉县"
+
+
+def test_empty_message_still_gets_an_answer(http):
+    r = http.post(WEBHOOK, json={"sender": "empty-msg", "message": ""})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert all(m["recipient_id"] == "empty-msg" for m in r.json())
 
 
 def test_unknown_conversation_is_404(http, auth):

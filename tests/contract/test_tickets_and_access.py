@@ -3,12 +3,11 @@ filters), the `hotline user add` command."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import pytest
 
 from tests.contract.conftest import PASSWORD, hotline, login
-from tests.contract.vocabulary import TICKET_FIELDS, TICKET_SOURCES, TICKET_STATUSES, names_field
+from tests.contract.vocabulary import TICKET_SOURCES, check_ticket, names_field
 
 TICKETS = "/api/v1/tickets"
 
@@ -19,14 +18,6 @@ def new_ticket(http, headers, *, county="西吉县", reason=None, **extra):
     return http.post(TICKETS, json=body, headers=headers)
 
 
-def check_ticket(t: dict) -> None:
-    assert set(t) >= TICKET_FIELDS, sorted(t)
-    assert isinstance(t["id"], (int, str)) and not isinstance(t["id"], bool)
-    datetime.fromisoformat(t["created_at"].replace("Z", "+00:00"))
-    assert t["status"] in TICKET_STATUSES
-    assert t["source"] in TICKET_SOURCES
-    assert isinstance(t["facts"], dict)
-    assert isinstance(t["history"], list) and t["history"]
 
 
 # ---------------------------------------------------------------- auth

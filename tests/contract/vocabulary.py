@@ -98,6 +98,19 @@ def check_evaluation(ev: dict, *, as_of: str, facts: dict | None = None) -> None
         assert name not in known, f"ask_next asks for a known fact: {name}"
 
 
+def check_ticket(t: dict) -> None:
+    """§4: the fields a Ticket has at least."""
+    from datetime import datetime
+
+    assert set(t) >= TICKET_FIELDS, sorted(t)
+    assert isinstance(t["id"], (int, str)) and not isinstance(t["id"], bool)
+    datetime.fromisoformat(t["created_at"].replace("Z", "+00:00"))
+    assert t["status"] in TICKET_STATUSES
+    assert t["source"] in TICKET_SOURCES
+    assert isinstance(t["facts"], dict)
+    assert isinstance(t["history"], list) and t["history"]
+
+
 def names_field(response, field: str) -> bool:
     """A 422's body names the field somewhere (the contract fixes no error shape)."""
     text = response.text
