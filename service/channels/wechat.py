@@ -6,9 +6,10 @@ old messages), `teardown(app)` stops it.
 
 Order of checks for a push, cheapest and safest first: WECHAT_TOKEN set (else 503) → signature
 (403) → timestamp window (403) → body size (413) → XML (400) → safe mode: msg_signature,
-decryption, app id (403/400) → message fields (400). Only then is anything stored or any
-assistant called. Tests and the benchmark swap the assistant and the API client through
-`app.state.wechat_chat` (handle_turn's signature) and `app.state.wechat_api` before start-up.
+decryption, app id (403/400); compatible mode without the key: msg_signature (403) → message
+fields (400). Only then is anything stored or any assistant called. Tests and the benchmark
+swap the assistant and the API client through `app.state.wechat_chat` (handle_turn's signature)
+and `app.state.wechat_api` before start-up.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from service.channels.wechat_protocol import (
     bad_request,
+    check_msg_signature,
     check_signature,
     check_timestamp,
     decrypt,
@@ -158,8 +160,19 @@ async def receive(request: Request) -> Response:
             raise
     else:
         if q.get("encrypt_type", "raw").lower() not in ("raw", ""):
-            raise bad_request("收到加密消息，但未配置 WECHAT_ENCODING_AES_KEY 与 WECHAT_APP_ID / encrypted "
-                              "message but safe mode is not configured", "encrypt_type")
+            if "FromUserName" not in envelope:  # safe mode: nothing readable without the key
+                raise bad_request("收到加密消息，但未配置 WECHAT_ENCODING_AES_KEY 与 WECHAT_APP_ID / encrypted "
+                                  "message but safe mode is not configured", "encrypt_type")
+            # Compatible mode (兼容模式, the documented step towards safe mode): the plaintext
+            # fields travel beside <Encrypt> and a plaintext reply is accepted. msg_signature
+            # needs the token only, so it is checked all the same.
+            try:
+                check_msg_signature(_token(request), q.get("msg_signature"), q["timestamp"], nonce,
+                                    envelope.get("Encrypt"))
+            except ApiError as exc:
+                log.warning("wechat push refused: %s", exc.type,
+                            extra={"event": "wechat.refused", "reason": exc.type})
+                raise
         fields = envelope
     msg = read_message(fields)
     # The request's own lines (deadline, retry, errors) carry the conversation id too: the

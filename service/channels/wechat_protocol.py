@@ -11,6 +11,7 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
+from xml.parsers import expat
 
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
@@ -22,7 +23,32 @@ from service.core.errors import ApiError
 from service.services.wechat_text import MAX_TEXT_BYTES, clean_text, split_text
 
 # WeChat never sends a DTD; refusing one up front rules out entity tricks (billion laughs, XXE).
+# The byte pattern sees ASCII-compatible encodings only; the parser itself refuses the rest
+# (a UTF-16 document, with or without a byte-order mark).
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+class _DtdRefused(Exception):
+    pass
+
+
+def _refuse_dtd(*_args) -> None:
+    raise _DtdRefused()
+
+
+class _NoDtdExpat:
+    """xml.parsers.expat for xmltodict, whose parsers refuse any DOCTYPE or entity declaration."""
+
+    ExpatError = expat.ExpatError
+
+    @staticmethod
+    def ParserCreate(*args, **kwargs):  # noqa: N802 - expat's name
+        parser = expat.ParserCreate(*args, **kwargs)
+        parser.StartDoctypeDeclHandler = _refuse_dtd
+        parser.EntityDeclHandler = _refuse_dtd
+        return parser
+
+
 _OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _ACCOUNT = re.compile(r"^[A-Za-z0-9_\-@.]{1,128}$")  # our original id, gh_…
 
@@ -46,6 +72,18 @@ def check_signature(token: str, signature: str | None, timestamp: str | None, no
     # Constant-time: the answer's timing must not tell how much of a guess was right.
     if not hmac.compare_digest(signer.signature.encode(), signature.strip().lower().encode("utf-8")):
         raise forbidden("签名错误 / invalid signature")
+
+
+def check_msg_signature(token: str, msg_signature: str | None, timestamp: str, nonce: str,
+                        encrypted: object) -> None:
+    """msg_signature = sha1 of the sorted token, timestamp, nonce and <Encrypt> (else 403)."""
+    if not msg_signature or not isinstance(encrypted, str) or not encrypted:
+        raise forbidden("兼容模式需要 msg_signature 与 <Encrypt> / compatible mode: msg_signature or "
+                        "<Encrypt> missing")
+    signer = WeChatSigner()
+    signer.add_data(token, timestamp, nonce, encrypted)
+    if not hmac.compare_digest(signer.signature.encode(), msg_signature.strip().lower().encode("utf-8")):
+        raise forbidden("msg_signature 错误 / invalid msg_signature")
 
 
 def check_timestamp(timestamp: str, window_seconds: int, now: float | None = None) -> int:
@@ -95,10 +133,13 @@ def parse_xml(body: bytes | str) -> dict:
     raw = body.encode("utf-8") if isinstance(body, str) else body
     if not raw.strip():
         raise bad_request("请求体为空 / empty body: a WeChat XML message is expected")
+    dtd = bad_request("不接受 DTD / XML with a DOCTYPE or ENTITY declaration is refused")
     if _DTD.search(raw):
-        raise bad_request("不接受 DTD / XML with a DOCTYPE or ENTITY declaration is refused")
+        raise dtd
     try:
-        doc = xmltodict.parse(raw, disable_entities=True)
+        doc = xmltodict.parse(raw, disable_entities=True, expat=_NoDtdExpat)
+    except _DtdRefused:
+        raise dtd from None
     except Exception as exc:  # noqa: BLE001 - expat errors, bad encodings
         raise bad_request(f"XML 格式错误 / malformed XML: {str(exc)[:120]}") from None
     if not isinstance(doc, dict) or list(doc) != ["xml"] or not isinstance(doc["xml"], dict):
@@ -121,10 +162,14 @@ class Inbound:
 
     @property
     def dedupe_key(self) -> str:
-        # WeChat's rule for finding retries: MsgId for messages, FromUserName + CreateTime for events.
+        # WeChat's rule for finding retries: MsgId for messages, FromUserName + CreateTime for
+        # events, and the event too: a retry repeats it, while two events of one second (subscribe,
+        # then the LOCATION report the account asked for) are two pushes, each answered. ≤ 196
+        # characters (openid ≤ 128, CreateTime ≤ 20).
         if self.msg_id:
             return f"msg:{self.msg_id}"
-        return f"event:{self.openid}:{self.create_time}"
+        kind = (self.event or self.msg_type)[:40]
+        return f"event:{self.openid}:{self.create_time}:{kind}"
 
     @property
     def openid_ref(self) -> str:

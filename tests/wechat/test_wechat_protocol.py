@@ -16,6 +16,7 @@ from tests.wechat.conftest import (
     ACCOUNT,
     TOKEN,
     WeChatSide,
+    aes_encrypt,
     counts,
     event_xml,
     make_app,
@@ -136,6 +137,17 @@ def test_malformed_xml_is_a_clear_400_and_changes_nothing(wechat, assistant, db,
     assert assistant.calls == [] and snapshot(db) == before
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_dtd_in_utf16_is_refused_too(wechat, assistant, db, codec):
+    """With or without a byte-order mark, no byte pattern sees the DOCTYPE: the parser does."""
+    before = snapshot(db)
+    body = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE xml SYSTEM "http://127.0.0.1:9/x.dtd">'
+            + text_xml(new_openid(), "你好", new_msg_id())).encode(codec)
+    r = wechat.push(body)
+    assert r.status == 400 and "DOCTYPE" in r.body.decode()
+    assert assistant.calls == [] and snapshot(db) == before
+
+
 def test_oversized_bodies_are_413_and_change_nothing(wechat, assistant, db):
     before = snapshot(db)
     # Over the channel's own limit (16 KB here), under the service-wide one (64 KB).
@@ -151,6 +163,29 @@ def test_encrypted_push_without_safe_mode_is_refused(wechat, assistant):
     r = wechat.push(text_xml(new_openid(), "你好", new_msg_id()), encrypt=True)
     assert r.status == 400 and "WECHAT_ENCODING_AES_KEY" in r.body.decode()
     assert assistant.calls == []
+
+
+def compat_push(client, xml: str, *, msg_signature: str | None = None):
+    """兼容模式: the plaintext fields and <Encrypt> side by side, encrypt_type=aes, msg_signature."""
+    encrypted = aes_encrypt(xml)
+    ts, nonce = str(int(time.time())), str(time.time_ns())
+    q = {"signature": sha1_sorted(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": "oX",
+         "encrypt_type": "aes", "msg_signature": msg_signature or sha1_sorted(TOKEN, ts, nonce, encrypted)}
+    body = xml.replace("</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    return client.post("/wechat", params=q, content=body.encode())
+
+
+def test_compatible_mode_push_without_the_key_is_answered_in_plaintext(client, wechat, assistant):
+    """Switching the account to compatible mode before the service has the key must not break
+    the channel: the docs accept a plaintext reply to it, and msg_signature needs only the token."""
+    openid = new_openid()
+    r = compat_push(client, text_xml(openid, "兼容模式", new_msg_id()))
+    assert r.status_code == 200
+    fields = {c.tag: c.text for c in ET.fromstring(r.content)}
+    assert fields["Content"] == "助手答复：兼容模式" and fields["ToUserName"] == openid
+    forged = compat_push(client, text_xml(new_openid(), "伪造", new_msg_id()), msg_signature="0" * 40)
+    assert forged.status_code == 403
+    assert [c["message"] for c in assistant.calls] == ["兼容模式"]
 
 
 # ---------------------------------------------------------------- events and media
@@ -175,6 +210,19 @@ def test_unsubscribe_and_menu_views_get_success(wechat, assistant):
         t += 1
         assert r.status == 200 and r.plain == "success", event
     assert assistant.calls == []
+
+
+def test_two_events_of_one_second_are_two_pushes(wechat, db):
+    """Subscribing, the caller's LOCATION report (or a quick unsubscribe) often shares the
+    subscribe's CreateTime: it is another push, not a retry of the subscribe, so it does not get
+    the welcome again. A retry of either still gets its own stored reply."""
+    openid, t = new_openid(), int(time.time())
+    welcome = wechat.push(event_xml(openid, "subscribe", t))
+    assert "欢迎" in welcome.content
+    for event in ("LOCATION", "unsubscribe", "LOCATION"):
+        assert wechat.push(event_xml(openid, event, t)).plain == "success", event
+    assert wechat.push(event_xml(openid, "subscribe", t)).body == welcome.body
+    assert counts(db)["wechat_inbound"] == 3
 
 
 @pytest.mark.parametrize("msg_type, extra, expected", [
