@@ -128,6 +128,23 @@ def cannot_return_to_work(k: Known) -> Cond:
                  "受疫情影响无法返岗复工", "能够返岗复工")
 
 
+def lost_work_to_epidemic(k: Known) -> Cond:
+    """Measure 7's last sentence needs living upset by the epidemic; of the facts, only 受疫情影响无法返岗复工
+    shows that. It is a fallback nobody is asked about, so an unknown answer shows nothing."""
+    if k.get("can_return_to_work") is False:
+        return _LOST_WORK
+    return _NO_LOST_WORK
+
+
+_LOST_WORK = Cond(True, ("受疫情影响无法返岗复工，基本生活受到疫情影响",))
+_NO_LOST_WORK = Cond(False, ("没有说明基本生活受到疫情影响",))
+
+
+def is_outside_basic_support(k: Known) -> Cond:
+    """Neither dibao nor tekun support: 相关社会救助和保障制度暂时无法覆盖."""
+    return negate(holds_any(k, ("dibao", "tekun")), "未纳入低保、特困供养", "已纳入低保或特困供养，基本生活已有保障")
+
+
 def meets_months_without_income(k: Known, fig: Figures) -> Cond:
     months = k.get("months_without_income")
     line = fig.months_without_income_line
@@ -209,7 +226,7 @@ def is_reemployed_above_line(k: Known) -> Cond:
 
 
 def has_heavy_rigid_expenses(k: Known) -> Cond:
-    return known(k.get("rigid_expenses"), "rigid_expenses", "因病、因残、上学、照料护理等刚性支出负担过重",
+    return known(k.get("rigid_expenses"), "rigid_expenses", "因病、因残、上学、就业、照料护理等刚性支出负担过重",
                  "没有过重的刚性支出")
 
 

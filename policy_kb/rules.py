@@ -9,8 +9,9 @@ from policy_kb.predicates import (
     COVID_SUBSIDY_GROUPS, LOW_INCOME_MONITORED, NO_MEANS_TEST, Known, cannot_care_for_self, cannot_return_to_work, has_heavy_rigid_expenses,
     has_quarantined_member, has_severe_disability, has_severe_illness, holds, holds_any, is_covid_patient,
     is_elderly, is_in_emergency, is_in_low_income_monitoring, is_jobless_graduate, is_minor, is_on_dibao,
-    is_outside_dibao, is_reemployed_above_line, is_stranded, is_tekun, is_unemployed_migrant_worker,
-    lacks_unemployment_insurance, meets_medical_cost_line, meets_months_without_income, waives_means_test,
+    is_outside_basic_support, is_outside_dibao, is_reemployed_above_line, is_stranded, is_tekun,
+    is_unemployed_migrant_worker, lacks_unemployment_insurance, lost_work_to_epidemic, meets_medical_cost_line,
+    meets_months_without_income, waives_means_test,
 )
 
 
@@ -137,6 +138,7 @@ def dibao_policies(k: Known, fig: Figures) -> Verdict:
     amounts, grants, missing = [], [], []
     if gradual_exit.value:
         grants.append(f"可给予不少于{fig.exit_min_months}个月、不超过{fig.exit_max_months}个月的低保渐退期")
+        grants.append("疫情防控期间暂停低保退出，待疫情防控结束后视实际情况按规定办理退出手续")
     if single_person.value:
         grants.append("经本人申请，参照“单人户”纳入低保")
         residence = k.get("residence")
@@ -147,7 +149,7 @@ def dibao_policies(k: Known, fig: Figures) -> Verdict:
             amounts.append(amount(fig_d, "“单人保”低保标准（按本人收入与标准的差额补差发放）", "person",
                                   "monthly" if residence == "urban" else "yearly", persons=1))
     if rigid.value:
-        grants.append("核算家庭收入时扣减因病、因残、上学、照料护理等刚性支出，符合条件的纳入相应保障")
+        grants.append("核算家庭收入时扣减因病、因残、上学、就业、照料护理等刚性支出，符合条件的纳入相应保障")
     return decide(cond, amounts, grants, amount_missing=missing)
 
 
@@ -162,9 +164,12 @@ def price_linkage(k: Known, fig: Figures) -> Verdict:
 @reads(("employment", "can_return_to_work", "months_without_income", "unemployment_insurance"), ("dibao", "tekun", *NO_MEANS_TEST))
 def unemployed_worker_lump_sum(k: Known, fig: Figures) -> Verdict:
     """5. 强化失业生活困难人员救助帮扶."""
-    cond = all_of(is_unemployed_migrant_worker(k), is_outside_dibao(k), cannot_return_to_work(k),
+    return _jobless_lump_sum(k, _unemployed_worker_conditions(k, fig), fig.unemployed_lump_sum)
+
+
+def _unemployed_worker_conditions(k: Known, fig: Figures) -> Cond:
+    return all_of(is_unemployed_migrant_worker(k), is_outside_dibao(k), cannot_return_to_work(k),
                   meets_months_without_income(k, fig), lacks_unemployment_insurance(k))
-    return _jobless_lump_sum(k, cond, fig.unemployed_lump_sum)
 
 
 @reads(("employment",), ("dibao", "tekun", *NO_MEANS_TEST))
@@ -187,7 +192,8 @@ def _jobless_lump_sum(k: Known, cond: Cond, fig_sum: Figure) -> Verdict:
     return verdict
 
 
-@reads(("covid_confirmed", "quarantined_member", "residence"), COVID_SUBSIDY_GROUPS)
+@reads(("covid_confirmed", "quarantined_member", "residence", "can_return_to_work", "employment",
+        "months_without_income", "unemployment_insurance"), COVID_SUBSIDY_GROUPS)
 def covid_hardship(k: Known, fig: Figures) -> Verdict:
     """7. 强化因疫生活困难群众救助帮扶: subsidy for confirmed patients in the named groups; 3× lump sum for
     dibao/tekun and families in temporary difficulty because a member was quarantined or hospitalised;
@@ -197,7 +203,7 @@ def covid_hardship(k: Known, fig: Figures) -> Verdict:
     subsidy = all_of(patient, holds_any(k, COVID_SUBSIDY_GROUPS))
     # a confirmed dibao or tekun patient is one whose family member (themselves) was 收治
     lump = any_of(quarantined, all_of(patient, holds_any(k, ("dibao", "tekun"))))
-    cond = any_of(patient, quarantined)
+    cond = any_of(patient, quarantined, _other_epidemic_hardship(k, fig))
     if cond.value is False:
         cond = Cond(False, ("未确诊新冠肺炎，也没有因家庭成员被隔离收治导致生活困难",))
     amounts, grants, missing = [], [], []
@@ -217,6 +223,16 @@ def covid_hardship(k: Known, fig: Figures) -> Verdict:
     if cond.value and not amounts:
         grants.append("其他基本生活受疫情影响陷入困境的，及时通过临时救助给予帮扶")
     return decide(cond, amounts, grants, amount_missing=missing)
+
+
+_COVERED_BY_MEASURE_5 = Cond(False, ("符合第5条，由第5条发放一次性临时救助金",))
+
+
+def _other_epidemic_hardship(k: Known, fig: Figures) -> Cond:
+    """7, last sentence: 其他基本生活受到疫情影响陷入困境、相关社会救助和保障制度暂时无法覆盖的家庭或个人."""
+    if _unemployed_worker_conditions(k, fig).value:
+        return _COVERED_BY_MEASURE_5
+    return all_of(lost_work_to_epidemic(k), is_outside_basic_support(k))
 
 
 @reads(("medical_out_of_pocket", "household_size"), LOW_INCOME_MONITORED)
@@ -240,10 +256,12 @@ def emergency_assistance(k: Known, fig: Figures) -> Verdict:
     amounts, grants, missing = [], [], []
     if emergency.value or stranded.value:
         size = k.get("household_size")
-        if size is None:
-            missing.append("household_size")
-        elif size == 1:
+        if stranded.value or size == 1:
+            # 得不到家庭支持的外来务工人员、滞留的临时遇困人员 are helped as individuals where they are,
+            # whatever the size of the household they left behind
             amounts.append(amount(fig.temp_individual, "临时救助（个人对象）", "case", "once", at_least=True))
+        elif size is None:
+            missing.append("household_size")
         else:
             amounts.append(amount(fig.temp_urgent_household, "临时救助（急难型家庭）", "household", "once",
                                   at_least=True))
