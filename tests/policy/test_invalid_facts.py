@@ -33,6 +33,22 @@ BAD = [
     ({"as_of": "2022/07/01"}, "as_of"),
     ({"urgent_reason": "急" * 501}, "urgent_reason"),
     ({"income": 100}, "income"),
+    # an outside audit's additions: a city is not a county, impossible days, other wrong types
+    ({"county": "银川"}, "county"),
+    ({"county": ""}, "county"),
+    ({"as_of": "2022-02-30"}, "as_of"),
+    ({"as_of": "2022-7-1"}, "as_of"),
+    ({"as_of": 20220701}, "as_of"),
+    ({"residence": "Urban"}, "residence"),
+    ({"months_without_income": 2.5}, "months_without_income"),
+    ({"months_without_income": "3"}, "months_without_income"),
+    ({"medical_out_of_pocket": True}, "medical_out_of_pocket"),
+    ({"medical_out_of_pocket": -1}, "medical_out_of_pocket"),
+    ({"age": -1}, "age"),
+    ({"unemployment_insurance": "false"}, "unemployment_insurance"),
+    ({"urgent_reason": 5}, "urgent_reason"),
+    ({"not_statuses": ["Dibao"]}, "not_statuses[0]"),
+    ({"statuses": ["tekun", "dibao_marginal"], "not_statuses": ["vagrant", "tekun"]}, "not_statuses"),
 ]
 
 
