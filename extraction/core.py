@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from extraction import lexicon, when
-from extraction.numbers import NUMERAL, as_int, fold_width, parse_number
+from extraction.numbers import NUMERAL, as_int, fold_width, has_spoken_range, parse_number
 
 BOOL_FIELDS = (
     "unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member",
@@ -50,6 +50,18 @@ _NEG_AFTER = re.compile(
 )
 
 Value = Any
+
+# Ningxia (and wider north-western) speech says 莫 for 没: 莫有 / 莫交过 / 莫吃低保 / 一分钱都莫有了. Folded to 没
+# before any rule runs, character for character, so every negation, answer and urgency rule reads it and
+# spans stay valid. Only before what 没 negates (not 约莫, 莫急, 莫非, or 莫 as a surname).
+_DIALECT_NEG = re.compile(
+    r"(?<![约莫])莫(?=有|得|交|缴|吃|领|拿|参|买|上|办|评|挣|收入|钱|工作|活|找|法|人|啥|什么|了|批|纳|给|复|返|"
+    r"[，,。！!？?；;\s]|$)")
+
+
+def fold_dialect(text: str) -> str:
+    """莫有 → 没有 (same length: spans into the caller's words stay valid)."""
+    return _DIALECT_NEG.sub("没", text) if "莫" in text else text
 
 
 @dataclass(frozen=True)
@@ -90,8 +102,10 @@ def _rx(pattern: str | None) -> re.Pattern | None:
     return re.compile(pattern) if pattern else None
 
 
-def _num(group: str = "num", scale: float = 1, lo: float = 0, hi: float = 1e9, offset: float = 0):
+def _num(group: str = "num", scale: float = 1, lo: float = 0, hi: float = 1e9, offset: float = 0, exact: bool = False):
     def value(m: re.Match):
+        if exact and has_spoken_range(m.group(group)):
+            return None  # 四五口人: a count of people is exact or unknown
         v = parse_number(m.group(group))
         if v is None:
             return None
@@ -173,6 +187,11 @@ def _rules() -> tuple[Rule, ...]:
                     requires=_rx(spec.get("requires")), priority=prio, third_party=True,
                     not_before=re.compile(lexicon.STATUS_SUPPOSED_BEFORE)))
 
+            rules.append(Rule(
+                "status", re.compile(rf"{lexicon.STATUS_GRANTED_BEFORE}(?:{spec['re']})"), spec["value"],
+                neg="not_status", requires=_rx(spec.get("requires")), priority=7, third_party=True, tense=True,
+                not_before=re.compile(f"{lexicon.STATUS_GRANTED_NOT_BEFORE}|{lexicon.STATUS_SUPPOSED_BEFORE}")))
+
     # An either-or (是低保户还是特困户, 低保还是五保我也搞不清) asks or doubts; it holds neither.
     any_status = "|".join(f"(?:{spec['re']})" for spec in lexicon.TERM_RULES if spec["entity"] == "status")
     rules.append(Rule("_skip", re.compile(rf"(?:{any_status})(?:的)?(?:还是|或者|或是|要么是?|或)(?:是)?(?:{any_status})"),
@@ -181,22 +200,25 @@ def _rules() -> tuple[Rule, ...]:
     n = NUMERAL
     num_rules = [
         # household size
-        ("household_size", rf"一家(?:子)?(?P<num>{n})口(?:人)?", _num(lo=1, hi=30), None),
-        ("household_size", rf"一家(?:子|人)?(?:有|就|共|一共|总共)?(?P<num>{n})(?:个人|口人|口子)", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?P<num>{n})口之家", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?<=家)(?P<num>{n})口子(?:人)?", _num(lo=1, hi=30), None),  # 我们家三口子 (not 两口子 alone)
-        ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30), None),
+        ("household_size", rf"一家(?:子)?(?P<num>{n})口(?:人)?", _num(lo=1, hi=30, exact=True), None),
+        ("household_size", rf"一家(?:子|人)?(?:有|就|共|一共|总共)?(?P<num>{n})(?:个人|口人|口子)", _num(lo=1, hi=30, exact=True), None),
+        ("household_size", rf"(?P<num>{n})口之家", _num(lo=1, hi=30, exact=True), None),
+        ("household_size", rf"(?<=家)(?P<num>{n})口子(?:人)?", _num(lo=1, hi=30, exact=True), None),  # 我们家三口子 (not 两口子 alone)
+        ("household_size", rf"(?P<num>{n})口(?:人)?(?=人|$|家|{sep})", _num(lo=1, hi=30, exact=True), None),
+        ("household_size", rf"(?P<num>{n})口人", _num(lo=1, hi=30, exact=True), None),
         ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口|屋里头|屋头|家里边|家里面|屋里人|家里人)"
                            rf"(?:有|就|就有|总共|一共|共|人|(?:连|算上|加上|包括|算|加)(?:我|俺|额|娃娃|娃|老汉|婆姨|老人|孩子|老的|小的|和|带)+|在内|一起|"
                            rf"大人娃娃|大人孩子|大大小小|老老小小|老少|(?:我|俺|额)(?:和|跟|带着|带)(?:老汉|老伴|婆姨|娃娃|娃|孩子|老婆|"
                            rf"媳妇|男人|我妈|我爸|老人))*"
-                           rf"(?P<num>{n})(?:个人|个(?!人)|口人|口子|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30), None),
-        ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30), None),
-        ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30), None),
+                           rf"(?P<num>{n})(?:个人|个(?!人)|口人|口子|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30, exact=True), None),
+        ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30, exact=True), None),
+        ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30, exact=True), None),
+        ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30, exact=True), None),
+        # 就俺们俩过 / 只有我们三个人生活: the people who live together, counted by the caller
+        ("household_size", rf"(?:我们|俺们|额们|咱们|咱)(?:家)?(?:就|只)?(?:俩|(?P<num>{n})个(?:人)?)(?:一起|一块|一块儿)?"
+                           rf"(?=过|生活|住|搭伙)", lambda m: 2 if m.group("num") is None else _num(lo=1, hi=30, exact=True)(m), None),
         # 我一个人带三个娃: the parent and the children
-        ("household_size", rf"(?:我|俺|额)一个人(?:带|拉扯|养)(?:着)?(?P<num>{n})个(?:娃娃|娃|孩子|小孩)", _num(lo=2, hi=30, offset=1),
+        ("household_size", rf"(?:我|俺|额)一个人(?:带|拉扯|养)(?:着)?(?P<num>{n})个(?:娃娃|娃|孩子|小孩)", _num(lo=2, hi=30, offset=1, exact=True),
          None),
         # months without income (needs an income-loss context in the sentence)
         ("months_without_income", rf"快(?P<num>{n})个月", _months(offset=-1), lexicon.INCOME_LOSS),
@@ -222,7 +244,9 @@ def _rules() -> tuple[Rule, ...]:
         # 七旬老人 / 年过八旬: decades of age
         ("age", rf"(?:年过|已过|年逾)?(?P<num>[{lexicon.CN_DIGITS}])旬", _num(scale=10, lo=50, hi=110), None),
         ("age", rf"年近(?P<num>[{lexicon.CN_DIGITS}])旬", _num(scale=10, lo=50, hi=110, offset=-1), None),
-        ("age", rf"(?:今年|年纪|岁数|年龄)(?:已经|都|有|才)?(?P<num>{n})(?:多|来)?(?:了|岁)?", _num(lo=1, hi=130), None),
+        # (今年两个月没收入 / 今年三万块: a count or a sum after 今年, no age)
+        ("age", rf"(?:今年|年纪|岁数|年龄)(?:已经|都|有|才)?(?P<num>{n})(?![0-9{lexicon.CN_DIGITS}十百千万{lexicon.COUNTERS}])"
+                rf"(?:多|来)?(?:了|岁)?", _num(lo=1, hi=130), None),
         ("age", rf"(?:老汉|老人|老人家|老伴|我妈|我爸|老娘|老爹|老母亲|老父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷|大大|爹|娘|"
                 rf"婆婆|公公|父亲|母亲)"
                 rf"(?:今年|都|已经)*(?P<num>{n})(?:多|来)?了", _num(lo=40, hi=130), None),
@@ -248,6 +272,11 @@ def _rules() -> tuple[Rule, ...]:
                           priority=1,
                           anchored=anchored if entity == "months_without_income" else None))
     return tuple(rules)
+
+
+# The speaker, then at most a copula or a holding verb, right before a status: a statement about themselves.
+_SPEAKER_STATES = re.compile(r"(?:我|俺|额|咱)(?:们)?(?:家|屋里|屋里头)?(?:也|都|就|还|本身|现在)?"
+                             r"(?:是|吃着|吃的|领着|领的|享受着|属于|算)?$")
 
 
 @dataclass
@@ -413,7 +442,14 @@ def _candidates(text: str, clauses: list[tuple[int, int]], others: list | None =
                 continue
             if rule.not_before is not None:
                 c_start = _span_of(clauses, m.start())[0]
-                if rule.not_before.search(text[max(c_start, m.start() - 8):m.start()]):
+                window = text[max(c_start, m.start() - 8):m.start()]
+                if rule.entity == "status":
+                    # 我想问问我是低保户 / 麻烦给看看俺们低保户: the caller says what they are after the asking verb;
+                    # only what follows the speaker's own 我是 / 俺家 counts (能不能给我办低保 still asks)
+                    said = _SPEAKER_STATES.search(window)
+                    if said:
+                        window = ""
+                if rule.not_before.search(window):
                     continue
             if rule.not_after is not None and rule.not_after.match(text, m.end()):
                 continue
@@ -471,7 +507,8 @@ def _qa_extra() -> tuple[re.Pattern, re.Pattern]:
 
 
 _A_NOT_A = re.compile(r"是否|有无|能否|可否|有没有|是不是|能不能|可不可以|算不算|属不属于|有莫有|"
-                      r"(交|缴|领|办|参|批|评|买|上|吃|拿|确|隔)[没不莫]\1")
+                      # 会不会 / 要不要 / 该不该 / 给不给 / 停不停: asked, not said (低保会不会取消)
+                      r"(交|缴|领|办|参|批|评|买|上|吃|拿|确|隔|会|要|该|给|停|退)[没不莫]\1")
 # 能回去上班吗？/ 您是低保户吗 (an agent's or a form's yes/no question) states nothing; the caller's own
 # 我是低保户能领吗 does, so a question that starts with the speaker is not masked.
 _MA_QUESTION = re.compile(r"(?:^|(?<=[。！!？?；;\n，,\s：:]))(?!我|俺|额|咱)[^。！!？?；;\n，,\s：:]{1,16}?[吗嘛](?=[？?]|$)")
@@ -594,7 +631,7 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     if not isinstance(text, str):
         raise TypeError(f"extract() needs a str, got {type(text).__name__}")
     original = text
-    text = fold_width(text)
+    text = fold_dialect(fold_width(text))
     out = Extraction()
     facts = out.facts
     clauses = _clauses(text)
@@ -609,8 +646,8 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     asked = bytearray(len(text) + 1)
     for m in _A_NOT_A.finditer(text):
         asked[m.start():m.end() + 1] = b"\x01" * (m.end() + 1 - m.start())  # and what starts right after it
-    if any(asked):
-        hits = [h for h in hits if not any(asked[h.start:h.end])]
+    if any(asked):  # (a measure named in the question is still what it asks about)
+        hits = [h for h in hits if h.rule.entity == "measure" or not any(asked[h.start:h.end])]
     for m in _MA_QUESTION.finditer(text):  # its facts are asked; a measure it names is still the topic
         hits = [h for h in hits if h.rule.entity == "measure" or h.end <= m.start() or h.start >= m.end()]
     if qa_hits:
@@ -760,6 +797,17 @@ def _granted_answer() -> re.Pattern:
     return re.compile(lexicon.STATUS_GRANTED)
 
 
+# After a bare numeral, the counters that make it a count of something other than the field asked about.
+_FOREIGN_COUNTERS = {
+    "household_size": set(lexicon.COUNTERS) - set("个口") | set("岁万千百"),
+    "months_without_income": set(lexicon.COUNTERS) - set("个月年礼") | set("岁万千百"),
+    "age": set(lexicon.COUNTERS),
+    "medical_out_of_pocket": set(lexicon.COUNTERS) - set("块元") | set("人岁"),
+}
+# 一 that starts a word (一共, 一下, 一点, 一直, 一起 …): no number.
+_WORD_ONE = set("共下点直起样般定些会旦边向再切律同概致心块齐并家")
+
+
 def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -> None:
     """A bare answer (三个月, 是的, 不是, 4口人, 两万) fills the field the bot just asked about."""
     facts = out.facts
@@ -810,6 +858,11 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
         for m in re.finditer(rf"(?P<num>{NUMERAL})(?:个多月|多个月|个月|月|口人|口|个人|个|人|岁|多|出头|元|块钱|块)?", text):
             if any(s < m.end() and m.start() < e for s, e in covered):
                 continue
+            after = text[m.end("num"):m.end("num") + 1]
+            if m.group("num") == "一" and after and after in _WORD_ONE:
+                continue  # 一共 / 一下 / 一点: a word, no number
+            if after and after in _FOREIGN_COUNTERS[field_name]:
+                continue  # 住了两回院 answers no sum, 今年两个月 no age: a count of something else
             value = parse_number(m.group("num"))
             if value is None:
                 return
@@ -819,7 +872,7 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
                 if not float(value).is_integer():
                     return
                 value = int(value)
-                if field_name == "household_size" and not 1 <= value <= 30:
+                if field_name == "household_size" and (not 1 <= value <= 30 or has_spoken_range(m.group("num"))):
                     return
             facts[field_name] = value
             out.entities.append(_entity(field_name, value, m.start(), m.end(), original))

@@ -30,7 +30,7 @@ OTHER_RESIDENCE = {"urban": "rural", "rural": "urban"}
 INCOME_LOSS = (
     r"没收入|无收入|没有收入|没了收入|没啥收入|没什么收入|没有啥收入|断了收入|收入断|收入没了|没进项|没有进项|没活|没了活|"
     r"没有活|没工作|没有工作|失业|停工|没挣|挣不上|挣不到|没上班|没法上班|上不了班|闲着|待业|歇着|歇业|一分钱|没工资|"
-    r"没发工资|工资没发|找不到工作|没找到工作|没找到活|找不到活|没事干|没钱|没了收入来源|没有收入来源|收入来源|断顿|"
+    r"没发工资|工资没发|找不到工作|没找到工作|没找上工作|没找下工作|找不下工作|没找到活|找不到活|没事干|没钱|没了收入来源|没有收入来源|收入来源|断顿|"
     r"回不去|在家待|呆在家|待在家|没营业|关门|倒闭|收入"
 )
 # How long ago someone graduated (大学毕业两年了, 毕业都半年多了, 两年前毕业的) is no count of months without
@@ -44,8 +44,12 @@ NO_INCOME_STRICT = (
 )
 MEDICAL_COST = (
     r"看病|医药费|医疗费|住院|治病|药费|自付|自负|自费|自己掏|自己出|自己花|报销|花了|花费|门诊|透析|化疗|手术|医院|"
-    r"治疗|大病|医保|吃药|慢病|慢特病|个人负担|个人承担|自掏腰包"
+    r"治疗|大病|医保|吃药|慢病|慢特病|个人负担|个人承担|自掏腰包|"
+    # 住了两回院 / 自己还掏了 / 报完了: the same words split by a count or an adverb
+    r"住(?:了|过)?[0-9一两二三四五六七八九十几]*(?:回|次|趟)?院|自己(?:还|又|也|都|另外)(?:掏|出|花|付)|报完"
 )
+# Counters that make a numeral a count of something else (两回, 三次, 两个月, 五口): no age, no sum.
+COUNTERS = "个月年天口块元次回趟号日周礼星"
 
 _Q_AFTER = r"(?:的)?(?:标准|政策|条件|怎么|咋|能不能|能否|可以|可不可以|多少|是多少|金额|的钱|渐退|范围|申请|审批|办理|手续|的事|资格|线|资金|待遇|有啥|有什么|是啥|是什么|吗|么|人员认定|认定|政策)"
 _Q_BEFORE = (r"(?:申请|想|想要|要办|能不能|能否|可不可以|怎么|咋|如何|咨询|了解|办理|够不够|符合|够|是不是|算不算|问|啥是|什么是|"
@@ -162,7 +166,9 @@ _status("dibao", ["低保户", "低保对象", "低保家庭", "低保人员", "
                   "吃低宝", "低宝户", "低保护"],
         not_after=r"(?:标准|政策|条件|怎么|咋|能不能|多少|是多少|资格|认定|吗)")
 # Bare 低保 in a question (农村低保一年多少钱) names the benefit, not the caller's status.
-_status("dibao", ["低保"], not_after=_Q_AFTER + r"|边缘|人口数据|户|还是|[^，。,；;\s]{0,6}(?:多少|吗|怎么|咋|啥|什么)"
+# (评低保 / 停低保 / 审批低保 name the procedure: 村里评低保全看关系)
+_status("dibao", ["低保"], not_before=_Q_BEFORE + r"|(?:评|停|审批|审核|批)$", not_after=_Q_AFTER + r"|边缘|人口数据|户|还是"
+                                          r"|[^，。,；;\s]{0,6}(?:多少|吗|怎么|咋|啥|什么|哪|谁|多久|几时|何时|材料|手续)"
                                           r"|(?:也|都|就|全)?(?:给了|让给|分给|被|叫)[^，。,；;\s]{0,6}(?:亲戚|关系户|干部|有钱人)",
         priority=-1)
 _term("not_status", "dibao", re_=r"低保[^，,。\s]{0,4}?(?:被)?(?:取消|停|退|撤|清退|退出)(?:了|掉了)"
@@ -232,6 +238,10 @@ STATUS_FAILED = (r"(?:没有?批(?:下来|准|过)?|未(?:获)?批(?:准)?|批�
                  # 低保停了吗？/ 低保取消的话: a question or a supposition, not what happened
                  r"(?!(?:了|啦)?(?:的话|吗|么|嘛|没有?[？?]|不[？?]))"
                  + STATUS_RESTORED_AHEAD)
+# Recognised by somebody (乡上给我们认定成突发严重困难户, 去年被评为低保户, 划成了边缘易致贫户): held. The 给 of
+# 给我们认定成 is no question (unlike 给 in _Q_BEFORE); wanting or asking (想评上, 能不能认定成) still is.
+STATUS_GRANTED_BEFORE = r"(?:认定|评|定|划|列|识别|确定)(?:成|为)(?:了)?(?:个|的)?"
+STATUS_GRANTED_NOT_BEFORE = _Q_BEFORE.replace("|给|", "|")
 STATUS_SUPPOSED_BEFORE = r"(?:如果|要是|假如|万一|会不会|怕|担心|害怕|是不是|听说)[^，,。]{0,4}$"
 # The predicate before the status: 被取消了低保, 去年退了俺家的低保.
 STATUS_REMOVED_BEFORE = (r"(?:(?:取消|停|退|清退|撤销|撤|顶替|停发|拿掉|去掉|划掉|刷掉)(?:了|掉了|掉)"
@@ -263,7 +273,7 @@ _term("residence", "rural", re_=rf"{_TOKEN_BEFORE}农{_TOKEN_AFTER}", neg="none"
 
 # ---- employment (the rank in core decides between several: startup > graduate > migrant > employed) ----
 _LOST_WORK = (r"失业|没活|没了活|没有活|找不到活|没找到活|没工作|没有工作|没事干|停工|停产|倒闭|辞退|裁员|被裁|干不成|"
-              r"回不去|不要人|没人要|歇业|关门|没了工作|丢了工作|工作丢了|下岗|活停了|干不了|开不了工|没法干|无法返岗|返不了岗|"
+              r"回不去|不要人|没人要|歇业|关门|关了门|工地(?:上|里)?(?:也|都)?(?:停了|停工|封了)|没了工作|丢了工作|工作丢了|下岗|活停了|干不了|开不了工|没法干|无法返岗|返不了岗|"
               r"不能返岗|复不了工|无法复工|不能复工|无收入|没收入|没有收入|上不了班|没法上班|没工资|拿不到工资|"
               r"工资没发|欠薪|老板跑了|工钱|厂子(?:也|都)?停了|厂里(?:也|都)?停了|回不来|没挣上|挣不上钱|放假|"
               r"一分钱(?:都|也)?没|出不来")
@@ -457,6 +467,26 @@ _MEASURE_TERMS = {
 }
 for _id, _terms in _MEASURE_TERMS.items():
     _term("measure", _id, _terms, neg="none", priority=-2)
+# Measures asked about in the caller's own words, without their names.
+# 3: will dibao stop once someone works (渐退期), or now at all (疫情期间暂停低保退出); one person alone on dibao (单人保).
+# (a question, so it outranks the lost-status reading of the same words: 低保会不会取消 states nothing)
+_term("measure", "3",
+      re_=r"低保[^，,。！!？?；;]{0,8}?(?:(?:会不会|是不是|要不要|还能不能|能不能继续)"
+          r"[^，,。！!？?；;]{0,6}?(?:停|取消|退|断|不给|撤|保)(?:掉|发|保|出)?)(?:了|吗|呢|啊)*"
+          # (right after 低保, leaving it to say the household holds it: 家里低保还给不给)
+          r"|(?<=低保)(?:还给不给|还保不保|还有没有|还能不能吃|还让不让吃)(?:了|吗|呢|啊)*",
+      neg="none", priority=9)
+# (after 低保, so that 找到工作 stays reemployment and 家里的低保 stays held)
+_term("measure", "3",
+      re_=r"(?<=低保)[^，,。！!？?；;]{0,4}?(?:还能|还有|还给|还保|保不保|要不要|会不会|咋办|怎么办|停不停|退不退)",
+      requires=r"(?:找到|找上|找下|有了|参加了?)工作|上班了|就业了|挣上钱了|挣钱了", neg="none", priority=-2)
+_term("measure", "3",
+      re_=r"单独(?:给|为|把)?[^，,。！!？?；;]{0,6}?(?:办|纳入|吃|评|享受)(?:个|上)?低保"
+          r"|(?:一个人|他自己|她自己|自己一个人)单独(?:办|纳入|吃|评|享受)",
+      neg="none", priority=-2)
+# 1: the 600 yuan one-off living subsidy named by its sum (那个六百块的补贴).
+_term("measure", "1", re_=r"(?:600|六百)(?:块|元)?(?:钱)?(?:的)?(?:那个)?(?:一次性)?(?:生活)?(?:补贴|补助)", neg="none",
+      priority=-2)
 # Standards of any assistance are set by measure 2 (临时救助的标准, 散居孤儿津贴).
 _term("measure", "2", re_=r"(?:低保|特困|特困供养|临时救助|城乡低保|城市低保|农村低保)(?:的)?(?:保障)?标准"
                           r"|(?:社会散居|散居|机构内养育|机构养育)?孤儿(?:的)?(?:津贴|基本生活费)", neg="none", priority=-1)

@@ -2,6 +2,8 @@
 
 两万三 → 23000, 二万五千元 → 25000, 4.2万 → 42000, 1万9千9 → 19900, 三个多月 → 3, 仨 → 3.
 A trailing digit after a unit is one unit lower (两万三 = 2.3万, 三千五 = 3500), as in speech.
+Two neighbouring digits are a spoken range and count as the lower end (一万七八 → 17000, 两三万 → 20000,
+七八千 → 7000), as months do (三四个月 → 3); a longer run is read digit by digit (三零五 → 305).
 """
 from __future__ import annotations
 
@@ -32,6 +34,24 @@ def fold_width(text: str) -> str:
     unchanged (spans stay valid)."""
     text = text.translate(_FULLWIDTH)
     return _TYPED_UNITS.sub(lambda m: "万" if m.group() in "wW" else "千", text)
+
+
+# 七八 / 两三: the second digit is the next one up; not inside a longer run of digits.
+_SPOKEN_RANGE = re.compile(rf"(?<![{_DIGIT_CHARS}0-9])([一二两三四五六七八])([二三四五六七八九])(?![{_DIGIT_CHARS}0-9])")
+_RANGE_ORDER = "一二三四五六七八九"
+
+
+def _lower_of_ranges(text: str) -> str:
+    """一万七八 → 一万七, 两三万 → 两万: a spoken range counts its lower end."""
+    def lower(m: re.Match) -> str:
+        a, b = (_RANGE_ORDER.index(c.replace("两", "二")) for c in m.groups())
+        return m.group(1) if b == a + 1 else m.group(0)
+    return _SPOKEN_RANGE.sub(lower, text)
+
+
+def has_spoken_range(text: str) -> bool:
+    """四五 / 一万七八: the numeral names a range, not one figure."""
+    return any(m.group(0) != _lower_of_ranges(m.group(0)) for m in _SPOKEN_RANGE.finditer(fold_width(text)))
 
 
 def _parse_section(text: str) -> float | None:
@@ -75,7 +95,7 @@ def _parse_section(text: str) -> float | None:
 
 def parse_number(text: str) -> float | None:
     """The value of one numeral, or None when it is not one (几, 多 are not numbers)."""
-    text = fold_width(text).strip()
+    text = _lower_of_ranges(fold_width(text).strip())
     if not text:
         return None
     for big_char, big in sorted(BIG_UNITS.items(), key=lambda kv: -kv[1]):

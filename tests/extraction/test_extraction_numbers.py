@@ -16,3 +16,13 @@ def test_parse_number(text, value):
 @pytest.mark.parametrize("text", ["", "几", "多", "abc"])
 def test_not_a_number(text):
     assert parse_number(text) is None
+
+
+# A spoken range (一万七八 = 17 000 to 18 000) counts its lower end, wherever it stands in the numeral;
+# digits that are not neighbours, or a longer run, are still read one by one.
+@pytest.mark.parametrize("text,value", [
+    ("一万七八", 17000), ("两三万", 20000), ("七八千", 7000), ("三千七八", 3700), ("五六百", 500),
+    ("二十七八", 27), ("三四", 3), ("一二三", 123), ("三五", 35), ("两万三", 23000),
+])
+def test_spoken_range_is_its_lower_end(text, value):
+    assert parse_number(text) == value
