@@ -22,7 +22,7 @@ class AnalyzeIn(BaseModel):
 
 class Question(BaseModel):
     field: str
-    question: str | None
+    question: str
 
 
 class AnalyzeOut(BaseModel):
