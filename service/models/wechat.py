@@ -21,7 +21,7 @@ DELIVERY_STATES = ("pending", "sent", "dead")
 
 class WeChatInbound(Base):
     """One pushed message or event. The unique `dedupe_key` (msg:<MsgId>, or
-    event:<FromUserName>:<CreateTime>) is claimed by INSERT before any work: WeChat's retries of
+    event:<FromUserName>:<CreateTime>:<Event>) is claimed by INSERT before any work: WeChat's retries of
     the same message, on any worker, find the row and get the stored reply."""
 
     __tablename__ = "wechat_inbound"

@@ -57,10 +57,10 @@ ASK_FOR_TEXT_LOCATION = "已收到您的位置。请用文字告诉我您所在�
 EMPTY_TEXT = "请用文字输入您想咨询的问题，例如：我在西吉县，家里断了收入，能申请什么救助？"
 PENDING_TEXT = "您的问题还在查询中，请稍后回复“详细”查看答复。"
 NO_MORE_TEXT = "没有更多内容了。您可以继续提问。"
-# Events that need no answer (menus open pages, periodic location reports, delivery receipts).
-SILENT_EVENTS = {"unsubscribe", "view", "location", "templatesendjobfinish", "masssendjobfinish",
-                 "view_miniprogram"}
 SUBSCRIBE_EVENTS = {"subscribe", "subscribe_scan", "subscribe_scan_product"}
+# A tap on a menu button (or a scan by someone already following) is a person waiting for an
+# answer: it gets the greeting, which says how to ask. Other events stay silent.
+GREETED_EVENTS = SUBSCRIBE_EVENTS | {"click", "scan"}
 # The longest a message waits for the same caller's previous one (Rasa's own timeout is 15 s).
 TURN_PATIENCE = 20.0
 
@@ -271,9 +271,9 @@ class WeChatChannel:
 
     def compute(self, msg, turn: _Turn) -> Outcome:
         if msg.msg_type == "event":
-            if msg.event in SUBSCRIBE_EVENTS:
+            if msg.event in GREETED_EVENTS:
                 return Outcome(welcome_text())
-            return Outcome(None)  # unsubscribe, menus, receipts: nothing to say
+            return Outcome(None)  # unsubscribe, menus that open pages, receipts: nothing to say
         text = (msg.content or "").strip()
         if msg.msg_type == "text" or (msg.msg_type == "voice" and text):
             if not text:

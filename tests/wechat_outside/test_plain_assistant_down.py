@@ -81,10 +81,10 @@ def test_subscribe_is_welcomed_and_unsubscribe_gets_nothing(wechat):
 def test_menu_events(wechat):
     openid = new_openid()
     assert wechat.push(event_msg(openid, "VIEW", EventKey="http://example.com/", MenuId="1")).silent
-    # A CLICK is answered with `success` today (no menu is defined by the service): an open
-    # question, not asserted either way beyond a well-formed answer in time.
+    # A tap on a menu button is a person waiting: it is answered with how to ask.
     click = wechat.push(event_msg(openid, "CLICK", EventKey="MENU_HELP"))
-    assert click.silent or assert_answers(click, openid)
+    assert not click.silent
+    assert "请直接用文字告诉我" in assert_answers(click, openid)
 
 
 def test_location_report_is_not_answered(wechat):
