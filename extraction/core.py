@@ -274,6 +274,8 @@ def _rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+_OUR_PLACE = re.compile(r"(?:我|俺|额|咱)(?:们)?(?:的)?(?=村|乡|镇|社区|庄子|组|单位|街道|小区)")
+
 # The speaker, then at most a copula or a holding verb, right before a status: a statement about themselves.
 _SPEAKER_STATES = re.compile(r"(?:我|俺|额|咱)(?:们)?(?:家|屋里|屋里头)?(?:也|都|就|还|本身|现在)?"
                              r"(?:是|吃着|吃的|领着|领的|享受着|属于|算)?$")
@@ -461,7 +463,8 @@ def _candidates(text: str, clauses: list[tuple[int, int]], others: list | None =
                     continue
             if rule.third_party:
                 before = text[_span_of(clauses, m.start())[0]:m.start()]
-                if _third_party().search(before) and not _first_person().search(before):
+                # (我们村干部 / 俺们乡上的书记: 我们 owns the place, the cadre is still somebody else)
+                if _third_party().search(before) and not _first_person().search(_OUR_PLACE.sub("", before)):
                     if others is not None and rule.entity == "status":
                         others.append((m.start(), rule.value))
                     continue
