@@ -55,7 +55,7 @@ Value = Any
 # before any rule runs, character for character, so every negation, answer and urgency rule reads it and
 # spans stay valid. Only before what 没 negates (not 约莫, 莫急, 莫非, or 莫 as a surname).
 _DIALECT_NEG = re.compile(
-    r"(?<![约莫])莫(?=有|得|交|缴|吃|领|拿|参|买|上|办|评|挣|收入|钱|工作|活|找|法|人|啥|什么|了|批|纳|给|复|返|"
+    r"(?<![约莫])莫(?=有|得|交|缴|吃|领|拿|参|买|上|办|评|挣|收入|钱|工作|活|找|法|人|啥|什么|了|批|纳|给|复|返|地方|处|饭|米|粮|"
     r"[，,。！!？?；;\s]|$)")
 
 
