@@ -50,14 +50,14 @@ def _bring_for(mid: int) -> list[str]:
     return list(policy_kb.measure(mid).get("bring") or [])
 
 
-def _follow_up(dispatcher, tracker, evaluation: dict) -> list[dict[str, Any]]:
+def _follow_up(dispatcher, tracker, evaluation: dict, events: list) -> list[dict[str, Any]]:
     """Offer the one question that would most change the answer (unless we asked enough)."""
     import policy_kb
 
     if int(tracker.get_slot("questions_asked") or 0) >= settings.max_questions():
         return []
     skipped = set(tracker.get_slot("skipped_fields") or [])
-    for field in evaluation.get("ask_next") or []:
+    for field in urgent.county_first(tracker, evaluation.get("ask_next") or [], events):
         if state.slot_for(field) and field not in skipped:
             dispatcher.utter_message(response="utter_entitlement_follow_up",
                                      question=policy_kb.question_for(field))
@@ -100,7 +100,10 @@ class ActionAnswerEntitlement(SafeAction):
                 else:
                     dispatcher.utter_message(response="utter_entitlement_none", known=known,
                                              summary=summary, office=replies.office_for(facts))
-            events += _follow_up(dispatcher, tracker, evaluation)
+                possible = replies.possible_lines(evaluation, facts, lambda f: state.evaluate(f)[0])
+                if possible:
+                    dispatcher.utter_message(response="utter_entitlement_possible", lines=possible)
+            events += _follow_up(dispatcher, tracker, evaluation, events)
             events.append(SlotSet("entitlement_answered", True))
         except Exception as exc:  # noqa: BLE001 - keep the ticket events, still answer
             logger.error("entitlement answer failed for %s: %s: %s", mask(tracker.sender_id),

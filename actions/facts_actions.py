@@ -78,11 +78,14 @@ def plan(tracker: Tracker) -> list[str]:
     if int(tracker.get_slot("questions_asked") or 0) >= settings.max_questions():
         return []
     if state.latest_intent(tracker) == "ask_entitlement" and (
-            tracker.get_slot("entitlement_answered") or replies.wants_detail(state.latest_text(tracker))):
-        return []  # asked again (详细说说, 能领多少) after an answer: answer; the follow-up offers the question
+            tracker.get_slot("entitlement_answered") or replies.wants_detail(state.latest_text(tracker))
+            or any(m.get("amounts") for m in replies.eligible(evaluation))):
+        # Asked again (详细说说, 能领多少) after an answer, or asked while some money is already
+        # certain (散居孤儿…一个月能给多少): answer now; the follow-up offers the next question.
+        return []
     skipped = set(tracker.get_slot("skipped_fields") or [])
     slots = []
-    for field in evaluation.get("ask_next") or []:
+    for field in urgent.county_first(tracker, evaluation.get("ask_next") or []):
         slot = state.slot_for(field)
         if slot and field not in skipped and slot not in slots:
             slots.append(slot)

@@ -102,6 +102,58 @@ def money_text(evaluation: dict) -> str:
     return text or "无一次性款项"
 
 
+def _assume(facts: dict, field: str, value: bool) -> dict | None:
+    """`facts` with one unknown yes/no fact settled (a status held or not), or None."""
+    out = dict(facts)
+    if field.startswith("statuses."):
+        code = field.split(".", 1)[1]
+        key = "statuses" if value else "not_statuses"
+        out[key] = list(out.get(key) or []) + [code]
+        return out
+    out[field] = value
+    return out
+
+
+def _condition_text(field: str, value: bool) -> str | None:
+    import policy_kb
+
+    if field.startswith("statuses."):
+        label = policy_kb.status_labels().get(field.split(".", 1)[1])
+        return None if not label else (f"属于{label}" if value else f"不属于{label}")
+    return policy_kb.said_for(field, value)
+
+
+def possible_lines(evaluation: dict, facts: dict, evaluate, limit: int = 3) -> str:
+    """Money a caller would get if one more yes/no answer went their way (如果不属于城乡低保对象：
+    第5条…). Only measures waiting for exactly one yes/no fact are tried, both ways,
+    with the real rules (`evaluate`), so nothing is promised that policy_kb would not say."""
+    import policy_kb
+
+    vocab = policy_kb.tables.vocabulary()["fields"]
+    lines = []
+    for m in evaluation.get("measures", []):
+        missing = m.get("missing") or []
+        if m.get("status") != "need_info" or m.get("kind") != "benefit" or len(missing) != 1:
+            continue
+        field = missing[0]
+        if not field.startswith("statuses.") and vocab.get(field, {}).get("type") != "boolean":
+            continue
+        for value in (True, False):
+            assumed = _assume(facts, field, value)
+            try:
+                then = status_for(evaluate(assumed), m["id"]) or {}
+            except Exception:  # noqa: BLE001 - a combination the rules refuse is simply not offered
+                continue
+            condition = _condition_text(field, value)
+            if then.get("status") == "eligible" and then.get("amounts") and condition:
+                amounts = "；".join(amount_text(a) for a in then["amounts"])
+                lines.append(f"· 如果{condition}：第{m['id']}条 {m.get('title', '')}——{amounts}")
+                break
+        if len(lines) >= limit:
+            break
+    return "\n".join(lines)
+
+
 def measures_lines(evaluation: dict) -> str:
     lines = []
     for m in eligible(evaluation):

@@ -81,3 +81,15 @@ def complete_county(dispatcher, tracker) -> list:
             dispatcher.utter_message(response="utter_urgent_county_added", ticket_id=str(ticket["id"]),
                                      office=replies.office_for(facts))
     return [SlotSet("tickets_without_county", left)]
+
+
+def county_first(tracker, fields: list[str], events: list | None = None) -> list[str]:
+    """`fields` (ask_next) with the county first while an urgent ticket waits for it: the county
+    office cannot help a caller it does not know is theirs. `events`: this run's events, which the
+    tracker does not show yet."""
+    waiting = tracker.get_slot("tickets_without_county") or any(
+        e.get("event") == "slot" and e.get("name") == "tickets_without_county" and e.get("value")
+        for e in events or [])
+    if not waiting or (tracker.get_slot("facts") or {}).get("county"):
+        return list(fields)
+    return ["county"] + [f for f in fields if f != "county"]

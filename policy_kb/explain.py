@@ -86,7 +86,11 @@ def summarize(ev: dict, limit: int = 300) -> str:
             items.append(f"第{m['id']}条{m['title']}{lead}{_num(shown)}元{unit}")
         items += [f"第{m['id']}条{m['title']}" for m in services]
         parts.append("您可能可以享受：" + "；".join(items) + "。")
-    else:
+    care = [m for m in ev["measures"] if m["status"] == "eligible" and m["kind"] == "service"]
+    if care:  # visits, care, counselling: a person can ask for them, so they are named too
+        lead = "还可以得到的服务：" if (money or services) else "您可以得到的服务："
+        parts.append(lead + "；".join(f"第{m['id']}条{m['title']}" for m in care) + "。")
+    elif not (money or services):
         parts.append("根据目前的情况，还不能确定您能享受哪项措施。")
     if ev["ask_next"]:
         parts.append(question_for(ev["ask_next"][0]))

@@ -217,3 +217,22 @@ def test_handoff_marks_the_conversation(in_force, domain):
     messages, events = run(ActionHandoff(), make_tracker("转人工", intent="request_human", slots={"facts": {}}),
                            domain)
     assert responses(messages) == ["utter_handoff_new"] and slot_events(events) == {"handoff_requested": True}
+
+
+def test_money_that_waits_for_one_yes_or_no_is_offered_with_its_condition(in_force, domain):
+    worker = {"county": "青铜峡市", "employment": "unemployed_migrant_worker", "months_without_income": 6,
+              "unemployment_insurance": False, "can_return_to_work": False}
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("那我能领多少", intent="ask_entitlement",
+                                                             slots={"facts": worker}), domain)
+    assert "utter_entitlement_possible" in responses(messages)
+    lines = next(m for m in messages if m.get("response") == "utter_entitlement_possible")["lines"]
+    # measure 5 waits only for "not on dibao": its amount is said, from the rules, with that condition
+    assumed = _evaluate({**worker, "not_statuses": ["dibao"]})
+    m5 = replies.status_for(assumed, 5)
+    assert m5["status"] == "eligible"
+    assert f"如果不属于{policy_kb.status_labels()['dibao']}：第5条" in lines
+    assert replies.money(m5["amounts"][0]["value"]) in lines
+    # a caller whose money is all settled hears no conditions
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": {
+        **worker, "not_statuses": ["dibao", "tekun"], "statuses": []}}), domain)
+    assert "utter_entitlement_possible" not in responses(messages)

@@ -212,3 +212,34 @@ def test_unsure_intent_with_facts_is_acknowledged_not_misunderstood(in_force, do
     tracker = make_tracker("嗯嗯那个啥", intent="nlu_fallback", slots={"facts_changed": []})
     messages, _ = run(ActionUnsure(), tracker, domain)
     assert responses(messages) == ["utter_default"]
+
+
+def test_an_urgent_ticket_without_a_county_makes_the_county_the_first_question(in_force, domain):
+    import asyncio
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.urgent import idempotency_key
+
+    facts = {"urgent": True, "urgent_reason": "一天没吃饭了", "household_size": 2}
+    opened = {"urgent_tickets": {idempotency_key("test-sender", "一天没吃饭了"): "7"}}
+    waiting = make_tracker("", slots={"facts": facts, "tickets_without_county": ["一天没吃饭了"], **opened})
+    slots = asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), waiting, domain))
+    assert slots[0] == "ask_county"
+    # without a waiting ticket the policy's own order stands
+    calm = make_tracker("", slots={"facts": facts, **opened})
+    slots = asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), calm, domain))
+    ev = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))
+    assert slots == [state.slot_for(f) for f in ev["ask_next"] if state.slot_for(f)]
+
+
+def test_asking_how_much_while_money_is_already_certain_is_answered_at_once(in_force, domain):
+    import asyncio
+    from rasa_sdk.executor import CollectingDispatcher
+
+    orphan = {"statuses": ["orphan_scattered"]}
+    asked = make_tracker("我是散居孤儿，一个月能给多少钱", intent="ask_entitlement", slots={"facts": orphan})
+    assert asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), asked, domain)) == []
+    # nothing certain yet: the form still gathers first
+    worker = {"employment": "unemployed_migrant_worker"}
+    asked = make_tracker("我失业了，能领多少", intent="ask_entitlement", slots={"facts": worker})
+    assert asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), asked, domain))
