@@ -85,7 +85,10 @@ class ActionAnswerEntitlement(SafeAction):
                 return events + _expired(dispatcher, tracker, evaluation, facts)
             _about_then(dispatcher, evaluation, facts)
             known = replies.known_text(facts)
-            if replies.wants_detail(state.latest_text(tracker)):
+            named = _named_measures(tracker)
+            if named:  # 那个一次性生活补贴还能领吗: the measure asked about is the answer
+                _answer_measures(dispatcher, tracker, named)
+            elif replies.wants_detail(state.latest_text(tracker)):
                 dispatcher.utter_message(response="utter_entitlement_detail",
                                          explanation=policy_kb.explain(evaluation), known=known)
             else:
@@ -100,11 +103,15 @@ class ActionAnswerEntitlement(SafeAction):
                 else:
                     dispatcher.utter_message(response="utter_entitlement_none", known=known,
                                              summary=summary, office=replies.office_for(facts))
+                by_residence = replies.by_residence_lines(evaluation, facts, lambda f: state.evaluate(f)[0])
+                if by_residence:
+                    dispatcher.utter_message(response="utter_entitlement_by_residence", lines=by_residence)
                 possible = replies.possible_lines(evaluation, facts, lambda f: state.evaluate(f)[0])
                 if possible:
                     dispatcher.utter_message(response="utter_entitlement_possible", lines=possible)
             events += _follow_up(dispatcher, tracker, evaluation, events)
-            events.append(SlotSet("entitlement_answered", True))
+            if not named:  # one measure answered is not the whole answer yet
+                events.append(SlotSet("entitlement_answered", True))
         except Exception as exc:  # noqa: BLE001 - keep the ticket events, still answer
             logger.error("entitlement answer failed for %s: %s: %s", mask(tracker.sender_id),
                          type(exc).__name__, mask(str(exc)))
@@ -122,12 +129,7 @@ class ActionAnswerMeasure(SafeAction):
         import extraction
         import policy_kb
 
-        ids: list[int] = []
-        for value in state.entity_values(tracker, "measure"):
-            try:
-                ids.append(int(value))
-            except (TypeError, ValueError):
-                continue
+        ids = _named_measures(tracker)
         if not ids and state.latest_text(tracker):
             ids = [int(m) for m in extraction.extract(state.latest_text(tracker)).measures or []]
         ids = [i for i in dict.fromkeys(ids) if 1 <= i <= 20][:MAX_MEASURES_PER_ANSWER]
@@ -135,32 +137,50 @@ class ActionAnswerMeasure(SafeAction):
             titles = "\n".join(f"{i}. {policy_kb.measure(i)['title']}" for i in range(1, 21))
             dispatcher.utter_message(response="utter_measure_which", titles=titles)
             return []
-        evaluation, facts = state.evaluate(state.current_facts(tracker))
-        in_force = evaluation["document"].get("in_force", True)
-        for mid in ids:
-            m = replies.status_for(evaluation, mid) or {}
-            text = policy_kb.measure(mid)
-            common = {"id": mid, "title": text["title"], "citation": m.get("citation") or text["text"],
-                      "apply_at": m.get("apply_at") or replies.office_for(facts)}
-            status = m.get("status")
-            if not in_force or status == "not_in_force":
-                doc = evaluation["document"]
-                dispatcher.utter_message(response="utter_measure_not_in_force", **common,
-                                         valid_to=replies.cn_date(doc["valid_to"]))
-            elif status == "eligible":
-                amounts = "；".join(replies.amount_text(a) for a in m.get("amounts") or [])
-                dispatcher.utter_message(response="utter_measure_eligible", **common,
-                                         amounts=amounts or "按规定享受相应服务")
-            elif status == "not_eligible":
-                dispatcher.utter_message(response="utter_measure_not_eligible", **common,
-                                         reasons="；".join(m.get("reasons") or []) or "条件不符")
-            elif status == "need_info":
-                questions = "；".join(policy_kb.question_for(f) for f in (m.get("missing") or [])[:3])
-                dispatcher.utter_message(response="utter_measure_need_info", **common,
-                                         questions=questions or "您家的具体情况")
-            else:
-                dispatcher.utter_message(response="utter_measure_info", **common)
+        _answer_measures(dispatcher, tracker, ids)
         return []
+
+
+def _named_measures(tracker) -> list[int]:
+    """The measures the latest message names (第五条, 那个一次性生活补贴), as NLU found them."""
+    ids: list[int] = []
+    for value in state.entity_values(tracker, "measure"):
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return [i for i in dict.fromkeys(ids) if 1 <= i <= 20][:MAX_MEASURES_PER_ANSWER]
+
+
+def _answer_measures(dispatcher, tracker, ids: list[int]) -> None:
+    """Each named measure: what it gives this caller on the day asked about, with its text."""
+    import policy_kb
+
+    evaluation, facts = state.evaluate(state.current_facts(tracker))
+    in_force = evaluation["document"].get("in_force", True)
+    for mid in ids:
+        m = replies.status_for(evaluation, mid) or {}
+        text = policy_kb.measure(mid)
+        common = {"id": mid, "title": text["title"], "citation": m.get("citation") or text["text"],
+                  "apply_at": m.get("apply_at") or replies.office_for(facts)}
+        status = m.get("status")
+        if not in_force or status == "not_in_force":
+            doc = evaluation["document"]
+            dispatcher.utter_message(response="utter_measure_not_in_force", **common,
+                                     valid_to=replies.cn_date(doc["valid_to"]))
+        elif status == "eligible":
+            amounts = "；".join(replies.amount_text(a) for a in m.get("amounts") or [])
+            dispatcher.utter_message(response="utter_measure_eligible", **common,
+                                     amounts=amounts or "按规定享受相应服务")
+        elif status == "not_eligible":
+            dispatcher.utter_message(response="utter_measure_not_eligible", **common,
+                                     reasons="；".join(m.get("reasons") or []) or "条件不符")
+        elif status == "need_info":
+            questions = "；".join(policy_kb.question_for(f) for f in (m.get("missing") or [])[:3])
+            dispatcher.utter_message(response="utter_measure_need_info", **common,
+                                     questions=questions or "您家的具体情况")
+        else:
+            dispatcher.utter_message(response="utter_measure_info", **common)
 
 
 class ActionHowToApply(SafeAction):

@@ -79,9 +79,11 @@ def plan(tracker: Tracker) -> list[str]:
         return []
     if state.latest_intent(tracker) == "ask_entitlement" and (
             tracker.get_slot("entitlement_answered") or replies.wants_detail(state.latest_text(tracker))
-            or any(m.get("amounts") for m in replies.eligible(evaluation))):
-        # Asked again (详细说说, 能领多少) after an answer, or asked while some money is already
-        # certain (散居孤儿…一个月能给多少): answer now; the follow-up offers the next question.
+            or any(m.get("amounts") for m in replies.eligible(evaluation))
+            or state.entity_values(tracker, "measure")):
+        # Asked again (详细说说, 能领多少) after an answer, asked while some money is already
+        # certain (散居孤儿…一个月能给多少), or asked about a named measure (那个一次性生活补
+        # 贴还能领吗): answer now; the follow-up offers the next question.
         return []
     skipped = set(tracker.get_slot("skipped_fields") or [])
     slots = []

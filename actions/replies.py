@@ -31,7 +31,8 @@ def amount_text(a: dict) -> str:
     per = _PER.get(a.get("per"), "")
     freq = _FREQ.get(a.get("frequency"), "")
     text = f"{a.get('label', '')}：{per}{freq}{floor}{money(a.get('value'))}元"
-    if a.get("per") == "person" and a.get("total") is not None:
+    # a payment to the person concerned alone totals its own value: no 全家合计 to say
+    if a.get("per") == "person" and a.get("total") is not None and a["total"] != a.get("value"):
         text += f"（全家合计{floor}{money(a['total'])}元）"
     return text
 
@@ -151,6 +152,32 @@ def possible_lines(evaluation: dict, facts: dict, evaluate, limit: int = 3) -> s
                 break
         if len(lines) >= limit:
             break
+    return "\n".join(lines)
+
+
+def by_residence_lines(evaluation: dict, facts: dict, evaluate) -> str:
+    """Amounts of eligible measures that wait for 城市/农村, said for both (第7条：城市…；农村…),
+    from the real rules, so a caller who has not said it still hears the figures."""
+    if facts.get("residence"):
+        return ""
+    waiting = [m for m in eligible(evaluation) if "residence" in (m.get("missing") or [])]
+    if not waiting:
+        return ""
+    then = {}
+    for residence in ("urban", "rural"):
+        try:
+            then[residence] = evaluate({**facts, "residence": residence})
+        except Exception:  # noqa: BLE001 - a combination the rules refuse is simply not said
+            return ""
+    lines = []
+    for m in waiting:
+        parts = []
+        for residence, word in (("urban", "城市户"), ("rural", "农村户")):
+            got = status_for(then[residence], m["id"]) or {}
+            if got.get("status") == "eligible" and got.get("amounts"):
+                parts.append(f"{word}——" + "；".join(amount_text(a) for a in got["amounts"]))
+        if parts:
+            lines.append(f"· 第{m['id']}条：" + "；".join(parts))
     return "\n".join(lines)
 
 

@@ -236,3 +236,25 @@ def test_money_that_waits_for_one_yes_or_no_is_offered_with_its_condition(in_for
     messages, _ = run(ActionAnswerEntitlement(), make_tracker("", slots={"facts": {
         **worker, "not_statuses": ["dibao", "tekun"], "statuses": []}}), domain)
     assert "utter_entitlement_possible" not in responses(messages)
+
+
+def test_asking_what_one_named_measure_gives_answers_that_measure_for_the_day_asked(in_force, domain):
+    # 2022年10月的时候还能领那个600块的补贴吗: the subsidy's months were over by then
+    facts = {"as_of": "2022-10-01"}
+    tracker = make_tracker("2022年10月的时候还能领那个600块的补贴吗", intent="ask_entitlement",
+                           slots={"facts": facts}, entities=[{"entity": "measure", "value": "1"}])
+    messages, events = run(ActionAnswerEntitlement(), tracker, domain)
+    assert responses(messages)[0] == "utter_measure_not_eligible"
+    m1 = replies.status_for(_evaluate(facts), 1)
+    assert messages[0]["id"] == 1 and messages[0]["reasons"] == "；".join(m1["reasons"])
+    assert "entitlement_answered" not in slot_events(events)
+
+
+def test_amounts_that_wait_for_urban_or_rural_are_said_for_both(in_force, domain):
+    vagrant = {"county": "兴庆区", "statuses": ["vagrant"], "covid_confirmed": True}
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("这人能给啥救助", intent="ask_entitlement",
+                                                             slots={"facts": vagrant}), domain)
+    lines = next(m for m in messages if m.get("response") == "utter_entitlement_by_residence")["lines"]
+    for residence, word in (("urban", "城市户"), ("rural", "农村户")):
+        m7 = replies.status_for(_evaluate({**vagrant, "residence": residence}), 7)
+        assert f"{word}——" in lines and replies.money(m7["amounts"][0]["value"]) in lines
