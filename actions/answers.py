@@ -85,9 +85,9 @@ class ActionAnswerEntitlement(SafeAction):
                 return events + _expired(dispatcher, tracker, evaluation, facts)
             _about_then(dispatcher, evaluation, facts)
             known = replies.known_text(facts)
-            named = _named_measures(tracker)
+            named = named_measures(tracker)
             if named:  # 那个一次性生活补贴还能领吗: the measure asked about is the answer
-                _answer_measures(dispatcher, tracker, named)
+                answer_measures(dispatcher, tracker, named)
             elif replies.wants_detail(state.latest_text(tracker)):
                 dispatcher.utter_message(response="utter_entitlement_detail",
                                          explanation=policy_kb.explain(evaluation), known=known)
@@ -129,7 +129,7 @@ class ActionAnswerMeasure(SafeAction):
         import extraction
         import policy_kb
 
-        ids = _named_measures(tracker)
+        ids = named_measures(tracker)
         if not ids and state.latest_text(tracker):
             ids = [int(m) for m in extraction.extract(state.latest_text(tracker)).measures or []]
         ids = [i for i in dict.fromkeys(ids) if 1 <= i <= 20][:MAX_MEASURES_PER_ANSWER]
@@ -137,11 +137,11 @@ class ActionAnswerMeasure(SafeAction):
             titles = "\n".join(f"{i}. {policy_kb.measure(i)['title']}" for i in range(1, 21))
             dispatcher.utter_message(response="utter_measure_which", titles=titles)
             return []
-        _answer_measures(dispatcher, tracker, ids)
+        answer_measures(dispatcher, tracker, ids)
         return []
 
 
-def _named_measures(tracker) -> list[int]:
+def named_measures(tracker) -> list[int]:
     """The measures the latest message names (第五条, 那个一次性生活补贴), as NLU found them."""
     ids: list[int] = []
     for value in state.entity_values(tracker, "measure"):
@@ -152,7 +152,7 @@ def _named_measures(tracker) -> list[int]:
     return [i for i in dict.fromkeys(ids) if 1 <= i <= 20][:MAX_MEASURES_PER_ANSWER]
 
 
-def _answer_measures(dispatcher, tracker, ids: list[int]) -> None:
+def answer_measures(dispatcher, tracker, ids: list[int]) -> None:
     """Each named measure: what it gives this caller on the day asked about, with its text."""
     import policy_kb
 
@@ -169,7 +169,8 @@ def _answer_measures(dispatcher, tracker, ids: list[int]) -> None:
             dispatcher.utter_message(response="utter_measure_not_in_force", **common,
                                      valid_to=replies.cn_date(doc["valid_to"]))
         elif status == "eligible":
-            amounts = "；".join(replies.amount_text(a) for a in m.get("amounts") or [])
+            amounts = "；".join([replies.amount_text(a) for a in m.get("amounts") or []]
+                               + list(m.get("grants") or []))  # 单人保, the gradual exit: no sum
             dispatcher.utter_message(response="utter_measure_eligible", **common,
                                      amounts=amounts or "按规定享受相应服务")
         elif status == "not_eligible":

@@ -169,15 +169,21 @@ ASK_ACTIONS = {slot: _ask_class(slot) for slot in state.ask_slots()}
 
 
 class ActionUnsure(SafeAction):
-    """NLU was unsure of the intent. If the message still told us facts (你好，我是西吉县农村的
-    低保户，一家四口 mixes a greeting with a situation), acknowledge them and let the form go on;
-    only a message we understood nothing of gets "没太听明白"."""
+    """NLU was unsure of the intent. A message naming a measure is answered about it; one that
+    still told us facts (你好，我是西吉县农村的低保户，一家四口 mixes a greeting with a situation)
+    is acknowledged and the form goes on; only a message we understood nothing of gets
+    "没太听明白"."""
 
     def name(self) -> str:
         return "action_unsure"
 
     async def act(self, dispatcher, tracker, domain):
-        if tracker.get_slot("facts_changed") or tracker.get_slot("urgent_in_message"):
+        from actions.answers import answer_measures, named_measures
+
+        named = named_measures(tracker)
+        if named:  # 低保边缘户…能不能单独给他办低保: a message naming a measure asks about it
+            answer_measures(dispatcher, tracker, named)
+        elif tracker.get_slot("facts_changed") or tracker.get_slot("urgent_in_message"):
             dispatcher.utter_message(response="utter_noted")
         else:
             dispatcher.utter_message(response="utter_default")

@@ -214,6 +214,19 @@ def test_unsure_intent_with_facts_is_acknowledged_not_misunderstood(in_force, do
     assert responses(messages) == ["utter_default"]
 
 
+def test_unsure_intent_naming_a_measure_is_answered_about_it(in_force, domain):
+    from actions.facts_actions import ActionUnsure
+
+    facts = {"statuses": ["dibao_marginal"], "severe_disability": True}
+    tracker = make_tracker("我们家是低保边缘户，我哥是重残，能不能单独给他一个人办低保", intent="nlu_fallback",
+                           slots={"facts": facts, "facts_changed": ["statuses", "severe_disability"]},
+                           entities=[{"entity": "measure", "value": "3"}])
+    messages, _ = run(ActionUnsure(), tracker, domain)
+    m3 = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))["measures"][2]
+    assert responses(messages) == ["utter_measure_eligible"] and m3["status"] == "eligible"
+    assert messages[0]["id"] == 3 and m3["grants"][0] in messages[0]["amounts"]  # 参照单人户纳入低保
+
+
 def test_an_urgent_ticket_without_a_county_makes_the_county_the_first_question(in_force, domain):
     import asyncio
     from rasa_sdk.executor import CollectingDispatcher
