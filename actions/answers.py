@@ -193,7 +193,8 @@ class ActionHowToApply(SafeAction):
         office = replies.office_for(facts)
         if not evaluation["document"].get("in_force", True):
             return _expired(dispatcher, tracker, evaluation, facts)
-        lines = replies.apply_lines(evaluation, _bring_for)
+        # 能领多少，去哪儿申请: where to apply comes with what each measure pays
+        lines = replies.apply_lines(evaluation, _bring_for, with_amounts=True)
         if lines:
             dispatcher.utter_message(response="utter_how_to_apply", lines=lines, office=office)
         else:

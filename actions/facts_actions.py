@@ -77,13 +77,7 @@ def plan(tracker: Tracker) -> list[str]:
         return []
     if int(tracker.get_slot("questions_asked") or 0) >= settings.max_questions():
         return []
-    if state.latest_intent(tracker) == "ask_entitlement" and (
-            tracker.get_slot("entitlement_answered") or replies.wants_detail(state.latest_text(tracker))
-            or any(m.get("amounts") for m in replies.eligible(evaluation))
-            or state.entity_values(tracker, "measure")):
-        # Asked again (详细说说, 能领多少) after an answer, asked while some money is already
-        # certain (散居孤儿…一个月能给多少), or asked about a named measure (那个一次性生活补
-        # 贴还能领吗): answer now; the follow-up offers the next question.
+    if answers_now(tracker, evaluation):
         return []
     skipped = set(tracker.get_slot("skipped_fields") or [])
     slots = []
@@ -92,6 +86,21 @@ def plan(tracker: Tracker) -> list[str]:
         if slot and field not in skipped and slot not in slots:
             slots.append(slot)
     return slots
+
+
+def answers_now(tracker: Tracker, evaluation: dict) -> bool:
+    """The caller asked something we can already answer: stop asking and answer; the follow-up
+    offers the next question. That is a question asked again after an answer (详细说说, 能领多少),
+    one asked while some money is already certain (散居孤儿…一个月能给多少), or one about a named
+    measure (那个一次性生活补贴还能领吗). A question with nothing certain yet is gathered for."""
+    text = state.latest_text(tracker)
+    intent = state.latest_intent(tracker)
+    asked = intent == "ask_entitlement" or (
+        intent in ("describe_situation", "nlu_fallback") and replies.asks_question(text))
+    return asked and bool(
+        tracker.get_slot("entitlement_answered") or replies.wants_detail(text)
+        or any(m.get("amounts") for m in replies.eligible(evaluation))
+        or state.entity_values(tracker, "measure"))
 
 
 class ValidateFactsForm(FormValidationAction):
@@ -181,7 +190,9 @@ class ActionUnsure(SafeAction):
         from actions.answers import answer_measures, named_measures
 
         named = named_measures(tracker)
-        if named:  # 低保边缘户…能不能单独给他办低保: a message naming a measure asks about it
+        if answers_now(tracker, state.evaluate(state.current_facts(tracker))[0]):
+            pass  # a question we can answer: the form ends and action_answer_entitlement answers it
+        elif named:  # a message naming a measure asks about it
             answer_measures(dispatcher, tracker, named)
         elif tracker.get_slot("facts_changed") or tracker.get_slot("urgent_in_message"):
             dispatcher.utter_message(response="utter_noted")

@@ -189,12 +189,14 @@ def measures_lines(evaluation: dict) -> str:
     return "\n".join(lines)
 
 
-def apply_lines(evaluation: dict, bring_for=None) -> str:
+def apply_lines(evaluation: dict, bring_for=None, *, with_amounts: bool = False) -> str:
+    """Where to apply for each eligible measure (and, asked on its own, what it pays)."""
     lines = []
     for m in eligible(evaluation):
         if not m.get("apply_at"):
             continue
-        line = f"· 第{m['id']}条：{m['apply_at']}"
+        pays = "；".join(amount_text(a) for a in m.get("amounts") or []) if with_amounts else ""
+        line = f"· 第{m['id']}条" + (f"（{pays}）" if pays else "") + f"：{m['apply_at']}"
         bring = bring_for(m["id"]) if bring_for else []
         if bring:
             line += f"；带上：{'、'.join(bring)}"
@@ -211,6 +213,23 @@ def split_question(summary: str) -> tuple[str, str | None]:
     if cut < 0:
         return summary, None
     return summary[:cut + 1], summary[cut + 1:].strip()
+
+
+# A caller's message that asks something (NLU may still call it describe_situation when a
+# question rides on a description: 家里的活没人干，有没有啥补助).
+_QUESTION_WORDS = ("多少", "几个", "几月", "几年", "几块", "啥", "什么", "咋", "怎么", "哪里", "哪儿",
+                   "哪个", "能不能", "可不可以", "有没有", "是不是", "行不行", "会不会", "能否",
+                   "给不给", "发不发", "领不领", "涨了没", "还能", "多久")
+_QUESTION_ENDS = ("吗", "嘛", "呢", "没", "不", "么")
+
+
+def asks_question(text: str) -> bool:
+    text = (text or "").strip()
+    if not text:
+        return False
+    if "？" in text or "?" in text:
+        return True
+    return text.rstrip("。.！!～~ ").endswith(_QUESTION_ENDS) or any(w in text for w in _QUESTION_WORDS)
 
 
 def wants_detail(text: str) -> bool:

@@ -184,6 +184,9 @@ def test_how_to_apply_lists_places_and_papers(in_force, domain):
                                                       slots={"facts": DIBAO_FAMILY}), domain)
     assert responses(messages) == ["utter_how_to_apply"]
     assert "第2条" in messages[0]["lines"] and "身份证或户口簿" in messages[0]["lines"]
+    # 能领多少，去哪儿申请: each place comes with what the measure pays
+    m1 = replies.status_for(_evaluate(DIBAO_FAMILY), 1)
+    assert f"第1条（{replies.amount_text(m1['amounts'][0])}）" in messages[0]["lines"]
 
     messages, _ = run(ActionHowToApply(), make_tracker("怎么申请", intent="ask_how_to_apply"), domain)
     assert responses(messages) == ["utter_how_to_apply_general"]

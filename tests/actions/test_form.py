@@ -215,16 +215,39 @@ def test_unsure_intent_with_facts_is_acknowledged_not_misunderstood(in_force, do
 
 
 def test_unsure_intent_naming_a_measure_is_answered_about_it(in_force, domain):
+    import asyncio
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.answers import ActionAnswerEntitlement
     from actions.facts_actions import ActionUnsure
 
     facts = {"statuses": ["dibao_marginal"], "severe_disability": True}
-    tracker = make_tracker("我们家是低保边缘户，我哥是重残，能不能单独给他一个人办低保", intent="nlu_fallback",
-                           slots={"facts": facts, "facts_changed": ["statuses", "severe_disability"]},
-                           entities=[{"entity": "measure", "value": "3"}])
+    text = "我们家是低保边缘户，我哥是重残，能不能单独给他一个人办低保"
+    tracker = make_tracker(text, intent="nlu_fallback", entities=[{"entity": "measure", "value": "3"}],
+                           slots={"facts": facts, "facts_changed": ["statuses", "severe_disability"]})
+    # the unsure action stays quiet, the form asks nothing, and the answer is about measure 3
     messages, _ = run(ActionUnsure(), tracker, domain)
+    assert messages == []
+    assert asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), tracker, domain)) == []
+    messages, _ = run(ActionAnswerEntitlement(), tracker, domain)
     m3 = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))["measures"][2]
-    assert responses(messages) == ["utter_measure_eligible"] and m3["status"] == "eligible"
+    assert responses(messages)[0] == "utter_measure_eligible" and m3["status"] == "eligible"
     assert messages[0]["id"] == 3 and m3["grants"][0] in messages[0]["amounts"]  # 参照单人户纳入低保
+    # a statement naming no measure and asking nothing is only acknowledged
+    tracker = make_tracker("我哥是重残", intent="nlu_fallback", slots={"facts": facts, "facts_changed": ["severe_disability"]})
+    messages, _ = run(ActionUnsure(), tracker, domain)
+    assert responses(messages) == ["utter_noted"]
+
+
+def test_a_question_riding_on_a_description_is_answered_when_money_is_certain(in_force, domain):
+    import asyncio
+    from rasa_sdk.executor import CollectingDispatcher
+
+    facts = {"county": "彭阳县", "residence": "rural", "statuses": ["dibao"], "covid_confirmed": True}
+    asked = make_tracker("家里地里的活也没人干，有没有啥补助", intent="describe_situation", slots={"facts": facts})
+    assert asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), asked, domain)) == []
+    told = make_tracker("家里地里的活也没人干", intent="describe_situation", slots={"facts": facts})
+    assert asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), told, domain))
 
 
 def test_an_urgent_ticket_without_a_county_makes_the_county_the_first_question(in_force, domain):
