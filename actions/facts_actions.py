@@ -191,8 +191,13 @@ class ActionUnsure(SafeAction):
 
         named = named_measures(tracker)
         if answers_now(tracker, state.evaluate(state.current_facts(tracker))[0]):
-            pass  # a question we can answer: the form ends and action_answer_entitlement answers it
-        elif named:  # a message naming a measure asks about it
+            if tracker.active_loop_name == "facts_form":
+                return []  # the form runs next, ends, and action_answer_entitlement answers
+            # outside the form the rules listen after this action: answer here
+            from actions.answers import ActionAnswerEntitlement
+
+            return await ActionAnswerEntitlement().act(dispatcher, tracker, domain)
+        if named:  # a message naming a measure asks about it
             answer_measures(dispatcher, tracker, named)
         elif tracker.get_slot("facts_changed") or tracker.get_slot("urgent_in_message"):
             dispatcher.utter_message(response="utter_noted")

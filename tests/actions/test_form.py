@@ -223,16 +223,21 @@ def test_unsure_intent_naming_a_measure_is_answered_about_it(in_force, domain):
 
     facts = {"statuses": ["dibao_marginal"], "severe_disability": True}
     text = "我们家是低保边缘户，我哥是重残，能不能单独给他一个人办低保"
+    slots = {"facts": facts, "facts_changed": ["statuses", "severe_disability"]}
+    m3 = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))["measures"][2]
+    # outside the form the unsure action answers about measure 3 itself (the rules listen next)
+    tracker = make_tracker(text, intent="nlu_fallback", entities=[{"entity": "measure", "value": "3"}], slots=slots)
+    messages, _ = run(ActionUnsure(), tracker, domain)
+    assert responses(messages)[0] == "utter_measure_eligible" and m3["status"] == "eligible"
+    assert messages[0]["id"] == 3 and m3["grants"][0] in messages[0]["amounts"]  # 参照单人户纳入低保
+    # inside the form it stays quiet: the form asks nothing and the entitlement answer gives measure 3
     tracker = make_tracker(text, intent="nlu_fallback", entities=[{"entity": "measure", "value": "3"}],
-                           slots={"facts": facts, "facts_changed": ["statuses", "severe_disability"]})
-    # the unsure action stays quiet, the form asks nothing, and the answer is about measure 3
+                           slots=slots, active_loop="facts_form")
     messages, _ = run(ActionUnsure(), tracker, domain)
     assert messages == []
     assert asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), tracker, domain)) == []
     messages, _ = run(ActionAnswerEntitlement(), tracker, domain)
-    m3 = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))["measures"][2]
-    assert responses(messages)[0] == "utter_measure_eligible" and m3["status"] == "eligible"
-    assert messages[0]["id"] == 3 and m3["grants"][0] in messages[0]["amounts"]  # 参照单人户纳入低保
+    assert responses(messages)[0] == "utter_measure_eligible" and messages[0]["id"] == 3
     # a statement naming no measure and asking nothing is only acknowledged
     tracker = make_tracker("我哥是重残", intent="nlu_fallback", slots={"facts": facts, "facts_changed": ["severe_disability"]})
     messages, _ = run(ActionUnsure(), tracker, domain)
