@@ -207,7 +207,9 @@ def apply_lines(evaluation: dict, bring_for=None, *, with_amounts: bool = False)
 def split_question(summary: str) -> tuple[str, str | None]:
     """("answer", "trailing question?") when the text ends with a question sentence."""
     summary = (summary or "").strip()
-    if not summary.endswith(("？", "?")):
+    # 您家是城市户还是农村户？（按城市还是农村低保标准）: a question may end with a gloss
+    glossed = summary.endswith("）") and "？（" in summary[summary.rfind("。") + 1:]
+    if not summary.endswith(("？", "?")) and not glossed:
         return summary, None
     cut = max(summary.rfind("。", 0, len(summary) - 1), summary.rfind("；", 0, len(summary) - 1))
     if cut < 0:

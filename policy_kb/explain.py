@@ -83,7 +83,10 @@ def summarize(ev: dict, limit: int = 300) -> str:
             total = a.get("total")
             shown = total if (a["per"] == "person" and total is not None) else a["value"]
             unit = "" if a["per"] != "person" or total is None or total == a["value"] else "（全家）"
-            items.append(f"第{m['id']}条{m['title']}{lead}{_num(shown)}元{unit}")
+            # the amount's own label (城市特困供养标准) says more than the measure's title, and a
+            # standard paid monthly or yearly must not read as a lump sum
+            often = {"monthly": "每月", "yearly": "每年"}.get(a["frequency"], "")
+            items.append(f"第{m['id']}条{a['label']}{often}{lead}{_num(shown)}元{unit}")
         items += [f"第{m['id']}条{m['title']}" for m in services]
         parts.append("您可能可以享受：" + "；".join(items) + "。")
     care = [m for m in ev["measures"] if m["status"] == "eligible" and m["kind"] == "service"]

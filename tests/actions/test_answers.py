@@ -261,3 +261,19 @@ def test_amounts_that_wait_for_urban_or_rural_are_said_for_both(in_force, domain
     for residence, word in (("urban", "城市户"), ("rural", "农村户")):
         m7 = replies.status_for(_evaluate({**vagrant, "residence": residence}), 7)
         assert f"{word}——" in lines and replies.money(m7["amounts"][0]["value"]) in lines
+
+
+@pytest.mark.parametrize("facts", [{"statuses": ["tekun"]}, {"statuses": ["dibao"], "household_size": 2}])
+def test_the_policys_next_question_is_asked_once_at_the_end_not_inside_the_answer(in_force, domain, facts):
+    # the residence question ends with a gloss （按城市还是农村低保标准）; it must still be split off
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("我能领啥", intent="ask_entitlement",
+                                                             slots={"facts": facts}), domain)
+    question = policy_kb.question_for(_evaluate(facts)["ask_next"][0])
+    assert question not in messages[0]["summary"]
+    assert messages[-1]["question"] == question
+
+
+def test_a_standard_paid_monthly_reads_as_monthly_in_the_summary():
+    ev = _evaluate({"statuses": ["tekun"], "residence": "urban", "household_size": 1})
+    m2 = replies.status_for(ev, 2)["amounts"][0]
+    assert f"{m2['label']}每月{replies.money(m2['value'])}元" in policy_kb.summarize(ev)
