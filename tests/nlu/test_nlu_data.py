@@ -13,7 +13,7 @@ from policy_kb.tables import cities, counties, status_labels, vocabulary  # noqa
 
 INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "describe_situation", "ask_entitlement", "ask_measure",
            "ask_how_to_apply", "request_urgent_help", "request_human", "report_misconduct", "ask_policy_validity",
-           "bot_challenge", "out_of_scope"}
+           "bot_challenge", "ask_capabilities", "out_of_scope"}
 BOOLEANS = {"unemployment_insurance", "can_return_to_work", "covid_confirmed", "quarantined_member",
             "severe_disability", "severe_illness", "cannot_self_care", "reemployed", "rigid_expenses", "stranded",
             "urgent"}
