@@ -112,6 +112,7 @@ class ActionAnswerEntitlement(SafeAction):
             events += _follow_up(dispatcher, tracker, evaluation, events)
             if not named:  # one measure answered is not the whole answer yet
                 events.append(SlotSet("entitlement_answered", True))
+                events.append(SlotSet("measures_told", replies.news(evaluation, tracker.get_slot("measures_told"))[1]))
         except Exception as exc:  # noqa: BLE001 - keep the ticket events, still answer
             logger.error("entitlement answer failed for %s: %s: %s", mask(tracker.sender_id),
                          type(exc).__name__, mask(str(exc)))

@@ -160,12 +160,18 @@ class AskFact(SafeAction):
         # Say back what the caller just told us before the next question: they hear that it was
         # understood (or can correct it), and a question asked again does not sound like an echo.
         noted = replies.noted_text(tracker.get_slot("facts_said"))
-        if noted:
+        evaluation, _ = state.evaluate(state.current_facts(tracker))
+        fresh, told = replies.news(evaluation, tracker.get_slot("measures_told"))
+        if fresh:  # money just became certain: say so now, then go on asking
+            dispatcher.utter_message(response="utter_ask_fact_news_noted" if noted else "utter_ask_fact_news",
+                                     noted=noted, news=fresh, question=question)
+        elif noted:
             dispatcher.utter_message(response="utter_ask_fact_noted", noted=noted, question=question)
         else:
             dispatcher.utter_message(response="utter_ask_fact", question=question)
         asked = int(tracker.get_slot("questions_asked") or 0) + 1
-        return [SlotSet("questions_asked", asked), SlotSet("last_asked_field", field)]
+        events = [SlotSet("questions_asked", asked), SlotSet("last_asked_field", field)]
+        return events + ([SlotSet("measures_told", told)] if fresh else [])
 
 
 def _ask_class(slot: str) -> type:

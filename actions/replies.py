@@ -181,6 +181,18 @@ def by_residence_lines(evaluation: dict, facts: dict, evaluate) -> str:
     return "\n".join(lines)
 
 
+def news(evaluation: dict, told) -> tuple[str, list[int]]:
+    """One-off money that became certain and the caller has not heard yet (第8条…全家合计…), and
+    the measures told so far including these. A caller who never asks 能领多少 still hears it
+    while the form goes on asking; standards paid monthly or yearly are not news."""
+    told = [int(t) for t in told or [] if str(t).isdigit()]
+    fresh = [m for m in eligible(evaluation) if m["id"] not in told
+             and any(a.get("frequency") == "once" for a in m.get("amounts") or [])]
+    text = "；".join(f"第{m['id']}条 " + "；".join(amount_text(a) for a in m["amounts"] if a.get("frequency") == "once")
+                    for m in fresh)
+    return text, told + [m["id"] for m in fresh]
+
+
 def measures_lines(evaluation: dict) -> str:
     lines = []
     for m in eligible(evaluation):

@@ -3,7 +3,7 @@ import policy_kb
 import pytest
 from datetime import date
 
-from actions import state
+from actions import replies, state
 from actions.facts_actions import ASK_ACTIONS, ActionExtractFacts, ValidateFactsForm
 
 from action_harness import IN_FORCE_DAY, make_tracker, responses, run, slot_events
@@ -284,3 +284,21 @@ def test_asking_how_much_while_money_is_already_certain_is_answered_at_once(in_f
     worker = {"employment": "unemployed_migrant_worker"}
     asked = make_tracker("我失业了，能领多少", intent="ask_entitlement", slots={"facts": worker})
     assert asyncio.run(ValidateFactsForm().required_slots([], CollectingDispatcher(), asked, domain))
+
+
+def test_money_that_just_became_certain_is_said_once_while_the_form_goes_on(in_force, domain):
+    # a 低保边缘 family of four with 25,000 of own medical costs: measure 8 is certain now
+    facts = {"county": "同心县", "household_size": 4, "statuses": ["dibao_marginal"], "medical_out_of_pocket": 25000}
+    ev = policy_kb.evaluate(facts, today=date.fromisoformat(IN_FORCE_DAY))
+    m8 = ev["measures"][7]
+    assert m8["status"] == "eligible"
+    tracker = make_tracker("俺们是低保边缘户，同心县的，一家四口", slots={"facts": facts, "facts_said": {"county": "同心县"}})
+    messages, events = run(ASK_ACTIONS["ask_residence"](), tracker, domain)
+    assert responses(messages) == ["utter_ask_fact_news_noted"]
+    assert "第8条" in messages[0]["news"] and replies.money(m8["amounts"][0]["total"]) in messages[0]["news"]
+    told = slot_events(events)["measures_told"]
+    assert 8 in told
+    # the next question does not repeat it
+    tracker = make_tracker("农村的", slots={"facts": facts, "facts_said": {}, "measures_told": told})
+    messages, events = run(ASK_ACTIONS["ask_residence"](), tracker, domain)
+    assert responses(messages) == ["utter_ask_fact"] and "measures_told" not in slot_events(events)
