@@ -71,6 +71,9 @@ class Rule:
     value: Value | Callable[[re.Match], Value]  # fixed value, or computed from the match (None → no fact)
     neg: str = "ignore"  # flip | not_status | other | ignore (drop when negated) | none (never negated)
     requires: re.Pattern | None = None  # must occur in the same sentence
+    avoid: re.Pattern | None = None  # must not occur in the same sentence (在家 for being stranded away from home)
+    requires_whole_text: bool = False  # `requires` may occur anywhere in the message (大学毕业。到现在没找到工作。)
+    requires_also: re.Pattern | None = None  # a second thing that must occur in the same sentence too
     not_before: re.Pattern | None = None  # must not end the text before the match (within the clause)
     not_after: re.Pattern | None = None  # must not start the text after the match
     priority: int = 0
@@ -133,6 +136,24 @@ def _months(scale: float = 1, lo: float = 0, hi: float = 120, offset: float = 0)
     return value
 
 
+_CALENDAR_BEFORE = re.compile(lexicon.CALENDAR_MONTH_BEFORE)
+_CALENDAR_AFTER = re.compile(lexicon.CALENDAR_MONTH_AFTER)
+
+
+def _not_calendar(value_fn):
+    """去年6月 / 从三月起 / 6月毕业: a month of the calendar names no count of months (6个月 does)."""
+    def value(m: re.Match):
+        if not m.group("counter") and not re.search("[两俩仨]", m.group("num")):
+            v = parse_number(m.group("num"))
+            text = m.string
+            if v is not None and 1 <= v <= 12 and (
+                    _CALENDAR_BEFORE.search(text, max(0, m.start() - 4), m.start())
+                    or _CALENDAR_AFTER.match(text, m.end())):
+                return None
+        return value_fn(m)
+    return value
+
+
 def _money(m: re.Match):
     """A sum of money: it needs 万/千 or a currency word, or three digits (自付19999)."""
     raw = m.group("num")
@@ -172,6 +193,8 @@ def _rules() -> tuple[Rule, ...]:
             spec["entity"], re.compile(spec["re"]), spec["value"], neg=spec.get("neg", "ignore"),
             requires=_rx(spec.get("requires")), not_before=_rx(spec.get("not_before")),
             not_after=_rx(spec.get("not_after")), priority=spec.get("priority", 0),
+            avoid=_rx(spec.get("avoid")), requires_whole_text=spec.get("requires_whole_text", False),
+            requires_also=_rx(spec.get("requires_also")),
             also=tuple((spec.get("also") or {}).items()), third_party=spec.get("third_party", False),
             tense=spec.get("tense", False)))
         if spec["entity"] == "status":
@@ -179,17 +202,20 @@ def _rules() -> tuple[Rule, ...]:
             # are longer than the bare term, so they win over it and over a negation before it.
             rules.append(Rule(
                 "not_status", re.compile(rf"{lexicon.STATUS_REMOVED_BEFORE}(?:{spec['re']})"), spec["value"], neg="none",
-                requires=_rx(spec.get("requires")), priority=8, third_party=True,
+                requires=_rx(spec.get("requires")), requires_also=_rx(spec.get("requires_also")), priority=8,
+                third_party=True,
                 not_before=re.compile(lexicon.STATUS_SUPPOSED_BEFORE)))
             for outcome, entity, prio in ((lexicon.STATUS_FAILED, "not_status", 8), (lexicon.STATUS_GRANTED, "status", 7)):
                 rules.append(Rule(
                     entity, re.compile(rf"(?:{spec['re']}){lexicon.STATUS_GAP}{outcome}"), spec["value"], neg="none",
-                    requires=_rx(spec.get("requires")), priority=prio, third_party=True,
+                    requires=_rx(spec.get("requires")), requires_also=_rx(spec.get("requires_also")), priority=prio,
+                    third_party=True,
                     not_before=re.compile(lexicon.STATUS_SUPPOSED_BEFORE)))
 
             rules.append(Rule(
                 "status", re.compile(rf"{lexicon.STATUS_GRANTED_BEFORE}(?:{spec['re']})"), spec["value"],
-                neg="not_status", requires=_rx(spec.get("requires")), priority=7, third_party=True, tense=True,
+                neg="not_status", requires=_rx(spec.get("requires")), requires_also=_rx(spec.get("requires_also")),
+                priority=7, third_party=True, tense=True,
                 not_before=re.compile(f"{lexicon.STATUS_GRANTED_NOT_BEFORE}|{lexicon.STATUS_SUPPOSED_BEFORE}")))
 
     # An either-or (是低保户还是特困户, 低保还是五保我也搞不清) asks or doubts; it holds neither.
@@ -214,33 +240,36 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30, exact=True), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30, exact=True), None),
         ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30, exact=True), None),
+        # agents' shorthand: 户4人 / 本户3人 / 家4人 / 一家4人 (not 人均, 人次)
+        ("household_size", rf"(?:户|家)(?:内|里|中|庭)?(?:共|有|计|一共|总共)?(?P<num>{n})人(?!均|次|头|份|民币|以上|左右)",
+         _num(lo=1, hi=30, exact=True), None),
         # 就俺们俩过 / 只有我们三个人生活: the people who live together, counted by the caller
         ("household_size", rf"(?:我们|俺们|额们|咱们|咱)(?:家)?(?:就|只)?(?:俩|(?P<num>{n})个(?:人)?)(?:一起|一块|一块儿)?"
                            rf"(?=过|生活|住|搭伙)", lambda m: 2 if m.group("num") is None else _num(lo=1, hi=30, exact=True)(m), None),
         # 我一个人带三个娃: the parent and the children
         ("household_size", rf"(?:我|俺|额)一个人(?:带|拉扯|养)(?:着)?(?P<num>{n})个(?:娃娃|娃|孩子|小孩)", _num(lo=2, hi=30, offset=1, exact=True),
          None),
-        # months without income (needs an income-loss context in the sentence)
-        ("months_without_income", rf"快(?P<num>{n})个月", _months(offset=-1), lexicon.INCOME_LOSS),
-        ("months_without_income", rf"(?P<num>{n})个半月", _months(), lexicon.INCOME_LOSS),  # 三个半月: 3 whole months
-        ("months_without_income", r"个把月", lambda m: 1, lexicon.INCOME_LOSS),
+        # months without income (needs an income-loss context, or a correction, in the sentence)
+        ("months_without_income", rf"快(?P<num>{n})个月", _months(offset=-1), lexicon.MONTHS_CONTEXT),
+        ("months_without_income", rf"(?P<num>{n})个半月", _months(), lexicon.MONTHS_CONTEXT),  # 三个半月: 3 whole months
+        ("months_without_income", r"个把月", lambda m: 1, lexicon.MONTHS_CONTEXT),
         # 3-4个月 / 三到四个月: the lower end, as for 三四个月
         ("months_without_income", rf"(?P<num>{n})(?:个月)?(?:-|~|～|到|至|—)(?:{n})(?:个多|个来|个)?月", _months(),
-         lexicon.INCOME_LOSS),
+         lexicon.MONTHS_CONTEXT),
         # 四个来月 / 十来个月 / 两个多月: about that many, counted as the number said
-        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个来|来个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)"
+        ("months_without_income", rf"(?P<num>{n})(?P<counter>个多|多个|个来|来个|个)?月(?:了|之久|有余|多)?(?!份|底|初|中旬|开始|号|日|以前|前)"
                                   rf"(?!(?<=[0-9{lexicon.CN_DIGITS}十]月)(?:到|至|-|~|～|—))",  # 10月到12月: calendar
-         _months(), lexicon.INCOME_LOSS),
-        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?礼拜", _num(scale=0, lo=0, hi=0), lexicon.INCOME_LOSS),
+         _not_calendar(_months()), lexicon.MONTHS_CONTEXT),
+        ("months_without_income", rf"(?P<num>{n})(?:个多|多个|个)?礼拜", _num(scale=0, lo=0, hi=0), lexicon.MONTHS_CONTEXT),
         ("months_without_income", rf"(?P<num>{n})(?:年|年来)(?:多|了|之久)?(?![0-9]|后|以后|之后)", _months(scale=12, lo=12),
-         lexicon.INCOME_LOSS),
+         lexicon.MONTHS_CONTEXT),
         # age
         ("age", rf"(?P<num>{n})(?:多|来)?(?:周)?岁", _num(lo=0, hi=130), None),
         ("age", rf"(?:{lexicon._TOKEN_BEFORE}|都|已经)(?P<num>{n})(?:多|来)?了(?=$|{sep})", _num(lo=50, hi=120), None),
-        ("months_without_income", rf"(?:大)?半年(?:多|了)?", lambda m: 6, lexicon.INCOME_LOSS),
-        ("months_without_income", rf"快半年", lambda m: 5, lexicon.INCOME_LOSS),  # nearly: not yet 6
-        ("months_without_income", rf"快(?P<num>{n})年", _months(scale=12, lo=11, offset=-1), lexicon.INCOME_LOSS),
-        ("months_without_income", rf"(?P<num>{n})年半", _num(scale=12, lo=12, hi=120, offset=6), lexicon.INCOME_LOSS),
+        ("months_without_income", rf"(?:大)?半年(?:多|了)?", lambda m: 6, lexicon.MONTHS_CONTEXT),
+        ("months_without_income", rf"快半年", lambda m: 5, lexicon.MONTHS_CONTEXT),  # nearly: not yet 6
+        ("months_without_income", rf"快(?P<num>{n})年", _months(scale=12, lo=11, offset=-1), lexicon.MONTHS_CONTEXT),
+        ("months_without_income", rf"(?P<num>{n})年半", _num(scale=12, lo=12, hi=120, offset=6), lexicon.MONTHS_CONTEXT),
         # 七旬老人 / 年过八旬: decades of age
         ("age", rf"(?:年过|已过|年逾)?(?P<num>[{lexicon.CN_DIGITS}])旬", _num(scale=10, lo=50, hi=110), None),
         ("age", rf"年近(?P<num>[{lexicon.CN_DIGITS}])旬", _num(scale=10, lo=50, hi=110, offset=-1), None),
@@ -435,12 +464,26 @@ def _candidates(text: str, clauses: list[tuple[int, int]], others: list | None =
     """The winning rule matches; statuses dropped as somebody else's (人家都评上特困了) go to `others`."""
     sentences = _sentences(text)
     hits = []
+    found: dict[tuple[re.Pattern, int, int], bool] = {}
+
+    def occurs(pattern: re.Pattern, start: int, end: int) -> bool:
+        """Whether pattern occurs in text[start:end], once per sentence (a long note repeats its words)."""
+        key = (pattern, start, end)
+        if key not in found:
+            found[key] = pattern.search(text, start, end) is not None
+        return found[key]
+
     for rule in _rules():
         for m in rule.pattern.finditer(text):
             if m.end() == m.start():
                 continue
             s_start, s_end = _span_of(sentences, m.start())
-            if rule.requires is not None and not rule.requires.search(text, s_start, s_end):
+            if rule.requires is not None and not (occurs(rule.requires, 0, len(text)) if rule.requires_whole_text
+                                                  else occurs(rule.requires, s_start, s_end)):
+                continue
+            if rule.requires_also is not None and not occurs(rule.requires_also, s_start, s_end):
+                continue
+            if rule.avoid is not None and occurs(rule.avoid, s_start, s_end):
                 continue
             if rule.not_before is not None:
                 c_start = _span_of(clauses, m.start())[0]
@@ -659,6 +702,9 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
             replaced[s:e] = b"\x01" * (e - s)
         hits = [h for h in hits if not any(replaced[h.start:h.end])] + qa_hits
         hits.sort(key=lambda h: h.start)
+    places = _place_numerals(text)
+    if places:  # 住在三营镇 / 二十里铺: a numeral inside a place name counts nothing
+        hits = [h for h in hits if h.rule.entity not in NUMBER_FIELDS or not any(places[h.start:h.end])]
     sentences = _sentences(text)
     others_ahead = _others_ahead(text, clauses, sentences)
     # (clause, entity, value) said of somebody else: the caller's 我不是 / 我也是 after it is the caller's own
@@ -741,6 +787,21 @@ def extract(text: str, *, expected_field: str | None = None) -> Extraction:
     elif facts.get("urgent") and out.urgent_reason:
         facts["urgent_reason"] = out.urgent_reason
     return out
+
+
+@lru_cache(maxsize=1)
+def _place_numeral_re() -> re.Pattern:
+    return re.compile(lexicon.PLACE_NUMERAL)
+
+
+def _place_numerals(text: str) -> bytearray:
+    """A mask of the numerals that are part of a place name (三营镇, 五里坡); empty when there are none."""
+    mask = bytearray()
+    for m in _place_numeral_re().finditer(text):
+        if not mask:
+            mask = bytearray(len(text))
+        mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    return mask
 
 
 def _self_ellipsis(text: str, original: str, clause: tuple[int, int], entity: str, value: Value, clauses,
@@ -843,6 +904,7 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
         return
     if field_name in NUMBER_FIELDS:
         covered = [(e["start"], e["end"]) for e in out.entities]
+        covered += [(m.start(), m.end()) for m in _place_numeral_re().finditer(text)]  # 住在三营镇: no count
         if field_name == "months_without_income":
             # the months rules themselves (一年多, 一年半, 两三个月, 个把月), without their income-loss context
             best = None

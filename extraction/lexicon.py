@@ -26,6 +26,12 @@ PLACE_BLOCKERS = {
 
 OTHER_RESIDENCE = {"urban": "rural", "rural": "urban"}
 
+# Place names with a numeral in them (三营镇, 七营, 二十里铺, 五里坡, 三关口, 二道沟, 六盘山, 八里桥, 三组): the numeral
+# counts nothing. A numeral followed by a place word; 口 only as 关口/岔口/路口 (4口 is four people).
+PLACE_NUMERAL = (rf"(?<![0-9{CN_DIGITS}十百])[{CN_DIGITS}十百0-9]+(?=(?:里|道)?"
+                 r"(?:营|堡|铺|坡|屯|寨|墩|岔|沟|湾|滩|庄|关|桥|渠|峁|塬|梁|咀|嘴|洼|盘山|镇|乡|村|社区|街道|大街|街|路|巷|"
+                 r"组|队|号院|号楼|栋|单元))")
+
 # Sentence contexts that make a bare number mean months without income / medical costs.
 INCOME_LOSS = (
     r"没收入|无收入|没有收入|没了收入|没啥收入|没什么收入|没有啥收入|断了收入|收入断|收入没了|没进项|没有进项|没活|没了活|"
@@ -33,6 +39,10 @@ INCOME_LOSS = (
     r"没发工资|工资没发|找不到工作|没找到工作|没找上工作|没找下工作|找不下工作|没找到活|找不到活|没事干|没钱|没了收入来源|没有收入来源|收入来源|断顿|"
     r"回不去|在家待|呆在家|待在家|没营业|关门|倒闭|收入"
 )
+# A correction (不对，记错了，是俩月) corrects what the caller said before, and in this conversation a count of
+# months is the months without income: the next message's 俩月 replaces the 四个月 (later values win in merge_facts).
+CORRECTION = r"不对|记错|说错|搞错|弄错|口误|错了|更正|纠正"
+MONTHS_CONTEXT = INCOME_LOSS + "|" + CORRECTION
 # How long ago someone graduated (大学毕业两年了, 毕业都半年多了, 两年前毕业的) is no count of months without
 # income unless the sentence says so plainly (NO_INCOME_STRICT); 在家待着 or a bare 收入 are not enough.
 GRADUATED_BEFORE = r"毕业(?:了|都|已经|才|快|有|差不多|将近|刚|刚刚|也|到现在|至今|以来|后|以后|之后)*$"
@@ -48,6 +58,11 @@ MEDICAL_COST = (
     # 住了两回院 / 自己还掏了 / 报完了: the same words split by a count or an adverb
     r"住(?:了|过)?[0-9一两二三四五六七八九十几]*(?:回|次|趟)?院|自己(?:还|又|也|都|另外)(?:掏|出|花|付)|报完"
 )
+# A bare N月 (no 个) after a year or a starting word, or before what a date carries, is a month of the calendar
+# (去年6月大学毕业, 从3月起, 5月份, 6月毕业的): no count of months without income. 两/俩/仨 name no month.
+CALENDAR_MONTH_BEFORE = r"(?:年|从|自|自从|打|到|至|于|截至|截止|等到|直到)$"
+CALENDAR_MONTH_AFTER = (r"(?:份|底|初|末|上旬|中旬|下旬|起|以来|开始|毕业|就|那会|那阵|那时|的时候|时|号|日|"
+                        r"[0-9一二三四五六七八九十]+(?:号|日))")
 # Counters that make a numeral a count of something else (两回, 三次, 两个月, 五口): no age, no sum.
 COUNTERS = "个月年天口块元次回趟号日周礼星"
 
@@ -192,16 +207,39 @@ _status("dibao_marginal", ["低保边缘户", "低保边缘家庭", "低保边�
         not_after=_Q_AFTER)
 _status("orphan_institutional", ["机构内养育孤儿", "机构养育孤儿", "福利院的孤儿", "福利院里的孤儿", "孤儿院的孤儿",
                                  "福利院养的孤儿"])
-_status("orphan_institutional", ["孤儿"], requires=r"福利院|孤儿院|儿童村|福利机构|养育机构|机构里|机构内",
+# In an institution, said without a negation (没进福利院 / 不在孤儿院 says the child is not in one).
+_IN_INSTITUTION = (r"(?<!没)(?<!不)(?<!未)(?<!没进)(?<!没去)(?<!没住)(?<!没送)(?<!不在)(?<!没在)(?<!不进)(?<!不去)"
+                   r"(?<!没进了)(?<!没送到)(?<!没送去)(?<!不愿去)(?<!不想去)(?<!不让进)"
+                   r"(?:儿童福利院|福利院|孤儿院|儿童村|福利机构|养育机构|机构里|机构内)")
+_RAISED_AT_HOME = (r"跟着|跟我|跟俺|跟额|和我|我养|俺养|额养|我带|俺带|额带|拉扯|亲戚|爷爷|奶奶|外公|外婆|姥姥|姥爷|舅|叔|姑|"
+                   r"姨|散居|在家|哥|姐|没进|没去|没送|不在福利院|不在孤儿院")
+_status("orphan_institutional", ["孤儿"], requires=_IN_INSTITUTION,
         not_after=_Q_AFTER + r"|院|津贴|补贴|基本生活费")
 _status("orphan_scattered", ["社会散居孤儿", "散居孤儿"], not_after=r"(?:津贴|补贴|基本生活费|标准)")
-_status("orphan_scattered", ["孤儿"], requires=r"跟着|亲戚|爷爷|奶奶|外公|外婆|姥姥|姥爷|舅|叔|姑|姨|散居|在家|哥|姐",
+_status("orphan_scattered", ["孤儿"], requires=_RAISED_AT_HOME,
         not_after=_Q_AFTER + r"|院|津贴|补贴|基本生活费", priority=-1)
+# A child whose parents have both died (孩子爹妈都没了, 娃父母双亡, 孙子他爹他妈都不在了) is an orphan, said in
+# plain words; raised at home → scattered, in an institution → institutional. An adult's 我爹妈都没了 is none.
+_CHILD = r"孩子|娃|孙子|孙女|外孙|侄子|侄女|小孩|小娃|孩娃|碎娃|小朋友"
+_PARENTS_GONE = (r"(?:爹妈|爹娘|父母|爸妈|爸爸妈妈|爹和妈|爸和妈|他爸他妈|他爹他妈|她爸她妈|大大和妈|父母亲)(?:两个|俩)?"
+                 r"(?:都|也|早都|早就|全|早)*(?:没了|不在了|去世了|走了|死了|过世了|没有了|不在人世了|病死了|亡故了)"
+                 r"|父母双亡|双亲(?:都|早)?(?:不在了|去世了|亡故了)")
+_status("orphan_scattered", re_=_PARENTS_GONE, requires=_CHILD, requires_also=_RAISED_AT_HOME,
+        not_after=r"(?:以后|之后|后)?(?:的话|咋办|怎么办)", priority=-1)
+_status("orphan_institutional", re_=_PARENTS_GONE, requires=_CHILD, requires_also=_IN_INSTITUTION,
+        not_after=r"(?:以后|之后|后)?(?:的话|咋办|怎么办)")
 _status("low_income_registered", ["低收入人口数据库", "低收入人口库", "低收入数据库", "低收入库", "低收入人口信息库",
                                   "低收入人口", "低收入户", "低收入家庭", "低收入监测", "低收入对象", "低收入人群",
                                   "低收入人员", "低收入名单"],
         not_after=r"(?:标准|政策|条件|怎么|咋|多少|是多少|吗)")
 _status("unstable_poverty_alleviated", ["脱贫不稳定户", "脱贫不稳定家庭", "脱贫不稳定", "不稳定脱贫户", "脱贫户不稳定"])
+# Said in plain words: out of poverty but not steadily (脱贫户，有点不稳定那种 / 脱贫了但不稳当 / 怕返贫). Having fallen
+# back (又返贫了) is not this status; a steady one (脱贫了，挺稳定的) is nothing.
+_status("unstable_poverty_alleviated",
+        re_=r"脱贫(?:户|家庭|人口|了|的)?[^。！？!?；;]{0,10}?(?<!没有)(?<!不是)"
+            r"(?:不稳定|不太稳定|不大稳定|不怎么稳定|不稳当|不太稳当|不稳|不牢靠|不牢固|不扎实|不保险|"
+            r"怕返贫|容易返贫|可能返贫|有返贫(?:的)?风险|返贫风险)",
+        not_after=r"(?:的话|吗|么|咋办|怎么办)", priority=-1)
 _status("marginal_poverty_prone", ["边缘易致贫户", "边缘易致贫家庭", "边缘易致贫", "易致贫户", "边缘致贫户",
                                    "易返贫致贫户", "边缘易致贫人口"])
 _status("sudden_severe_difficulty", ["突发严重困难户", "突发重大困难户", "突发严重困难家庭", "突发严重困难",
@@ -220,8 +258,14 @@ _GAP_CHARS = r"[^，,。！!？?；;：:\s金钱款标准]"
 _STATUS_LEAD = (r"(?:后来|现在|目前|如今|眼下|去年|前年|今年|年初|年底|上个月|这个月|上月|最近|前些天|前一阵|但是|可是|但|可|"
                 r"又|结果|已经|已|也|都|早就|早都|早|就|被|给|叫人|让人|村上|村里|乡上|乡里|镇上|上面|民政|说|还|一直|至今|"
                 r"到现在|再|人家|[0-9]{2,4}年(?:[0-9]{1,2}月份?)?|[0-9]{1,2}月份?)")
-STATUS_GAP = rf"(?:{_GAP_CHARS}{{0,12}}?|{_GAP_CHARS}{{0,5}}?[，,\s]+{_STATUS_LEAD}{{0,3}})"
-STATUS_FAILED = (r"(?:没有?批(?:下来|准|过)?|未(?:获)?批(?:准)?|批不下来|批不了|不给批|没给批|(?:还)?没有?下来|没有?通过|未通过|"
+# (the reason somebody gave may come first: 低保申请了，人家说超标了不给批)
+_REASON_SAID = r"(?:说|讲|嫌|因为)(?:是|咱|俺|我|额|我们|俺们)?[^，,。！!？?；;：:\s]{1,6}?(?:了|[，,])?"
+STATUS_GAP = rf"(?:{_GAP_CHARS}{{0,12}}?|{_GAP_CHARS}{{0,5}}?[，,\s]+{_STATUS_LEAD}{{0,3}}(?:{_REASON_SAID})?)"
+# 没给批 / 没给评上 / 没被认定上 / 不给俺办: refused by somebody (a pronoun may stand between).
+_REFUSED = (r"(?:没有?|未|不)(?:给|被|让|叫)(?:(?:我|俺|额|咱|他|她)(?:们)?(?:家)?)?"
+            r"(?:批|评|办|认定|纳入|录入|识别)(?:下来|准|过|上|下|成|进去|进来|进)?")
+STATUS_FAILED = (rf"(?:{_REFUSED}|没有?批(?:下来|准|过|上|下)?|未(?:获)?批(?:准)?|批不下来|批不了|不给批|没给批|"
+                 r"(?:还)?没有?下来|没有?通过|未通过|"
                  r"没有?评上|评不上|没给评|不给评|没有?办(?:下来|成|上)|办不下来|办不成|不给办|没给办|没有?纳入|未纳入|"
                  r"驳回|被拒|拒了|取消|撤销|撤了|停(?:了|掉|发|保|办)|退(?:了|出|掉)|清退|顶掉|拿掉|去掉|划掉|刷掉|刷下来|"
                  r"不是了|没有了|没了|不给了|断了|不发了|不享受了|不让吃了|吃不上了|顶替了|冒领了|占了|"
@@ -247,7 +291,10 @@ STATUS_SUPPOSED_BEFORE = r"(?:如果|要是|假如|万一|会不会|怕|担心|�
 STATUS_REMOVED_BEFORE = (r"(?:(?:取消|停|退|清退|撤销|撤|顶替|停发|拿掉|去掉|划掉|刷掉)(?:了|掉了|掉)"
                          r"(?:我|我们|俺|额|咱|俺们|额们|咱们)?(?:家|屋里|的)*"
                          # never applied for it (还没申请低保, 从来没申请过五保)
-                         r"|(?:还|从来|从|一直|也|都)?没有?(?:去)?(?:申请|申报)(?:过)?)")
+                         r"|(?:还|从来|从|一直|也|都)?没有?(?:去)?(?:申请|申报)(?:过)?"
+                         # not granted (没批下低保, 没给评上特困, 不给办五保, 没给俺批低保)
+                         r"|(?:还|从来|一直|也|都)?(?:(?:没有?|未)(?:给|被|让|叫)?|不(?:给|让|叫))(?:(?:我|俺|额|咱)(?:们)?(?:家)?)?"
+                         r"(?:批|评|办|认定|纳入|录入|识别)(?:下来|准|过|上|下|成|进|为)?(?:了)?)")
 STATUS_GRANTED = (r"(?<![没不未])(?:评上了|批下来了|批了|批准了|通过了|办下来了|办上了|纳入了|吃上了|享受上了|"
                   # 今年刚评上 / 总算批下来: granted, said without 了
                   r"(?:刚刚|刚|才|总算|终于|已经)(?:评上|批下来|批准|办下来|办上|吃上|享受上))"
@@ -273,7 +320,10 @@ _term("residence", "rural", re_=rf"{_TOKEN_BEFORE}农{_TOKEN_AFTER}", neg="none"
 
 # ---- employment (the rank in core decides between several: startup > graduate > migrant > employed) ----
 _LOST_WORK = (r"失业|没活|没了活|没有活|找不到活|没找到活|没工作|没有工作|没事干|停工|停产|倒闭|辞退|裁员|被裁|干不成|"
-              r"回不去|不要人|没人要|歇业|关门|关了门|工地(?:上|里)?(?:也|都)?(?:停了|停工|封了)|没了工作|丢了工作|工作丢了|下岗|活停了|干不了|开不了工|没法干|无法返岗|返不了岗|"
+              # (在外地打工回不去: the worker is at work and cannot get home; that loses no work)
+              r"(?<!打工)(?<!务工)(?<!上班)(?<!干活)(?<!打工，)(?<!务工，)(?<!上班，)回不去|"
+              r"不要人|没人要|歇业|关门|关了门|工地(?:上|里)?(?:也|都)?(?:停了|停工|封了)|没了工作|丢了工作|工作丢了|下岗|"
+              r"活停了|干不了|开不了工|没法干|无法返岗|返不了岗|"
               r"不能返岗|复不了工|无法复工|不能复工|无收入|没收入|没有收入|上不了班|没法上班|没工资|拿不到工资|"
               r"工资没发|欠薪|老板跑了|工钱|厂子(?:也|都)?停了|厂里(?:也|都)?停了|回不来|没挣上|挣不上钱|放假|"
               r"一分钱(?:都|也)?没|出不来")
@@ -289,10 +339,13 @@ _term("employment", "unemployed_migrant_worker", re_=r"失业(?!保险|金|证|�
       neg="ignore", not_before=r"(?:不是|没有|没)$")
 _term("employment", "unemployed_graduate", ["未就业大学生", "待业大学生", "没就业的大学生", "失业大学生"],
       neg="ignore", priority=2)
+# (初中毕业 / 高中毕业 / 中专毕业 is no graduate of the 20 measures; 师范 / 学院 / 职院 are colleges)
+_SCHOOL_NOT_COLLEGE = r"(?<!初中)(?<!高中)(?<!中专)(?<!技校)(?<!小学)(?<!职高)(?<!中学)(?<!初三)(?<!高三)"
 _term("employment", "unemployed_graduate",
-      re_=r"(?:大学|大专|本科|研究生|专科|高职)毕业|毕业生|大学生|刚毕业|毕业(?:了|以后|后|之后)"
-          rf"|毕业(?=[0-9{CN_DIGITS}十半快都已有才差将到的])",
-      neg="ignore",
+      re_=r"(?:大学|大专|本科|研究生|专科|高职|学院|师范|职院|院校|师专)毕业|毕业生|大学生|刚毕业"
+          rf"|{_SCHOOL_NOT_COLLEGE}毕业(?:了|以后|后|之后)"
+          rf"|{_SCHOOL_NOT_COLLEGE}毕业(?=[0-9{CN_DIGITS}十半快都已有才差将到的])",
+      neg="ignore", requires_whole_text=True,
       requires=r"没找到工作|找不到工作|没工作|没有工作|没就业|未就业|待业|没上班|在家待|没找到活|闲着|失业|没找上工作|"
                r"没找下工作|找不下工作|就不了业|没单位|没去上班|没有找到工作|没人要|没单位要|没被录用|没录取|没找到|"
                r"工作(?:还|也|都|一直)?没(?:有)?(?:找|着落)|没收入|没有收入|无收入|一分钱|没挣",
@@ -305,10 +358,15 @@ _term("employment", "failed_startup_graduate",
 _term("employment", "failed_startup_graduate",
       re_=r"(?:开店|开网店|开公司|做生意|搞养殖|开饭馆|开餐馆|做买卖|干个体)(?:也|都)?(?:赔了|亏了|黄了|倒闭了|失败了|赔光了|亏光了|没做成|干垮了)",
       neg="ignore", requires=_GRAD_CTX, priority=3)
+# A business of one's own (开了个奶茶店, 开了家小超市, 搞养殖, 摆摊) that failed (赔光了, 全赔进去了, 干不下去了).
+_OWN_BUSINESS = (r"(?:(?:开|干|办|弄|搞)了?(?:个|一个|家|一家|间|一间)?[^，,。！？!?\s]{0,4}?(?:店|馆|公司|超市|门面|铺子|厂|作坊|工作室|摊子|摊)"
+                 r"|搞(?:了)?(?:个)?[^，,。！？!?\s]{0,3}?(?:养殖|种植|合作社|大棚)|做(?:了点|了)?(?:小)?生意|做买卖|摆摊|"
+                 r"自己干|创业|干个体)")
+_BUSINESS_FAILED = (r"(?:赔光了|赔了|亏了|亏光了|倒闭了|黄了|关门了|干垮了|赔进去了?|全赔|血本无归|亏本了?|赔本了?|"
+                    r"干不下去了|开不下去了|撑不下去了|没做成|失败了|干黄了)")
 _term("employment", "failed_startup_graduate",
-      re_=r"(?:开了?个?(?:小)?(?:店|饭馆|餐馆|公司|网店|超市|门面|铺子)|做(?:了点)?生意|自己干|创业)[^。！？!?]{0,12}?"
-          r"(?:赔光了|赔了|亏了|亏光了|倒闭了|黄了|关门了|干垮了)",
-      neg="ignore", requires=_GRAD_CTX, priority=3)
+      re_=rf"{_OWN_BUSINESS}[^。！？!?]{{0,20}}?{_BUSINESS_FAILED}",
+      neg="ignore", requires=_GRAD_CTX, requires_whole_text=True, priority=3)
 _term("employment", "employed", ["正常上班", "在上班", "有稳定工作", "上着班", "还在上班", "有份工作", "在单位上班",
                                  "在厂里上班"], neg="ignore", tense=True)
 _term("employment", "other", ["退休了", "已经退休", "退休", "在家种地", "务农", "种地"], neg="ignore", priority=-1)
@@ -316,14 +374,16 @@ _term("employment", "other", ["退休了", "已经退休", "退休", "在家种�
 # ---- yes/no facts ----
 _term("unemployment_insurance", True,
       re_=r"(?:交|缴|缴纳|参加|买|上|有|办)(?:了|过|着)?(?:[0-9一两二三四五六七八九十几好]+(?:个)?(?:多)?(?:年|个月|月)(?:的)?)?"
-          r"失业(?:保险|险)", neg="flip")
+          r"(?:失业(?:保险|险)|失保)", neg="flip")
 _term("unemployment_insurance", True,
       re_=r"(?:领|拿|在领|领着|拿着|享受|有)(?:了|着|的是)?失业(?:保险)?(?:金|待遇)|失业(?:保险)?金(?:领着|在领|还在领)",
       neg="flip", not_after=r"(?:怎么|咋|多少|标准|吗)")
 _term("unemployment_insurance", False,
-      re_=r"失业(?:保险|险)(?:也|都|还|一直|从来)?(?:没有|没|未|木有)(?:交|缴|缴纳|参加|买|上|办|领|覆盖)?(?:过)?", neg="none",
+      re_=r"(?:失业(?:保险|险)|失保)(?:也|都|还|一直|从来)?(?:没有|没|未|木有)(?:交|缴|缴纳|参加|买|上|办|领|覆盖)?(?:过)?", neg="none",
       priority=1)
-_term("unemployment_insurance", True, re_=r"失业(?:保险|险)(?:也|都|一直)?(?:交|缴|买|上|参加)(?:了|着)", neg="none")
+_term("unemployment_insurance", True, re_=r"(?:失业(?:保险|险)|失保)(?:也|都|一直)?(?:交|缴|买|上|参加)(?:了|着)", neg="none")
+# Agents' shorthand 失保 (失业保险): 无失保 / 没失保 / 未参失保 (有失保 and 交了失保 are above).
+_term("unemployment_insurance", False, re_=r"(?:无|没有?|未)(?:交|缴|参加|参|买|上)?(?:过)?失保", neg="none", priority=1)
 _term("unemployment_insurance", False,
       re_=r"失业保险(?:政策)?(?:也|都)?(?:覆盖不了|覆盖不到|无法覆盖|不覆盖|没覆盖|管不上|管不了|够不上|享受不了|领不了|领不到)",
       neg="none", priority=1)
@@ -354,7 +414,9 @@ _term("can_return_to_work", False,
 _WORK_CTX = (r"打工|务工|上班|干活|工地|厂|单位|公司|岗位|复工|返岗|老板|没活|活儿|挣钱|工作|工资|农民工|车间|矿上|"
              r"下苦|零工|生意")
 _term("can_return_to_work", False, re_=r"回不(?:去|了)(?:了|啦)?(?!家|老家|宁夏|学校|屋|村|娘家|来)", neg="none",
-      requires=_WORK_CTX, not_before=r"(?:过年|春节|过节|回家|回老家|回屋里)[^，,。]{0,3}$")
+      requires=_WORK_CTX, not_before=r"(?:过年|春节|过节|回家|回老家|回屋里)[^，,。]{0,3}$"
+                                     # 我在外地打工回不去: away at work, cannot get home (not: cannot get back to work)
+                                     r"|在[^，,。！!？?]{0,8}(?:打工|务工|上班|干活|打零工)(?:的)?(?:也|都|还|就|一直)*$")
 # Work has not restarted (年后一直没复工, 工地也没开工, 复工遥遥无期, 等通知再回).
 _term("can_return_to_work", False,
       re_=r"(?:没|没有|还没|还没有|未|没能|迟迟没|迟迟未)(?:复工|开工|返岗|复产|上工)|"
@@ -399,7 +461,9 @@ _term("cannot_self_care", True, ["生活不能自理", "不能自理", "自理�
                                  "需要人照顾", "需要人伺候", "得有人伺候", "吃喝拉撒都要人", "下不了床", "起不了床",
                                  "生活自理不了", "半身不遂", "全瘫", "偏瘫", "瘫了", "瘫在床上了", "瘫在炕上", "躺在炕上起不来",
                                  "躺在床上起不来", "做不了饭", "做不动饭", "做不成饭", "没法做饭", "饭都做不了",
-                                 "穿衣吃饭都要人"], neg="flip")
+                                 "穿衣吃饭都要人"],
+      # 卧床多年 / 卧床三年了 (卧床休息 after an operation is not this)
+      re_=r"卧床(?:多年|好多年|好几年|几年|[0-9一两二三四五六七八九十]+(?:多)?年|至今|在家)", neg="flip")
 _term("cannot_self_care", False, ["能自理", "生活能自理", "可以自理", "能照顾自己", "生活可以自理"], neg="flip",
       priority=-1)
 
@@ -413,12 +477,29 @@ _term("rigid_expenses", True, ["刚性支出", "负担重", "负担太重", "负
                                "医药费太高", "照顾病人", "负担不起", "压力太大", "开支大", "开支太大"],
       re_=r"供.{0,4}(?:上学|读书|念书)|上学.{0,3}花钱", neg="flip")
 
-_term("stranded", True, ["滞留", "困在", "封在外地", "交通管控", "走不了",
-                         "回不来", "家里也帮不上", "家里帮不上", "家里帮不了", "家里也帮不了", "家里也顾不上",
-                         "家里没人管", "举目无亲", "得不到家里支持", "家里人也帮不上", "家里也没法帮",
-                         "家里也没人能帮", "没人能帮", "封控回不去", "困在外地", "出不去", "家里也没钱",
-                         "家里也没办法", "家里也没能力", "家里也指望不上", "出不来"],
+# Stranded (contract: a migrant worker without work and family support, or somebody stuck away from home by
+# travel controls). Said outright: 滞留, 困在外地, 封控回不去, 回不来.
+_term("stranded", True, ["滞留", "困在", "封在外地", "交通管控", "回不来", "举目无亲", "封控回不去", "困在外地"],
       re_=r"封(?:控|城|路)了?.{0,4}回不去", neg="flip")
+# Somebody at home (瘫在床上, 在家, 小区封了) is not stranded, whatever else is wrong.
+_AT_HOME = r"在家|待在家|呆在家|在屋里|炕上|床上|瘫|卧床|小区|楼里|楼上|封在家|关在家|困在家"
+# No family support is being stranded only for somebody away from home or out to work.
+_AWAY = (r"外地|外面|外头|外边|在外|异地|他乡|外省|省外|打工|务工|农民工|工地|厂|出门|车站|回不去|回不来|回不了|老家|"
+         r"宾馆|旅馆|服务区|高速|路上|滞留|干活|活干|零工")
+_term("stranded", True, ["家里也帮不上", "家里帮不上", "家里帮不了", "家里也帮不了", "家里也顾不上", "家里没人管",
+                         "得不到家里支持", "家里人也帮不上", "家里也没法帮", "家里也没人能帮", "没人能帮", "家里也没钱",
+                         "家里也没办法", "家里也没能力", "家里也指望不上"],
+      re_=r"(?:家里|屋里|屋里头|家里人|屋里人)(?:也|都)?(?:帮不上|帮不了|顾不上|没法帮|没钱|没办法|没能力|指望不上|管不了)",
+      neg="flip", requires=_AWAY, avoid=_AT_HOME)
+# Cannot get out or away: stranded when roads are shut or the person is away from home.
+_term("stranded", True, ["走不了", "出不去", "出不来"], neg="flip",
+      requires=r"封|管控|管制|外地|外面|外头|在外|异地|外省|打工|务工|路上|车站|高速|服务区|宾馆|旅馆|"
+               r"困|冲断|冲垮|路断|断路|塌方|山里|山上|洪水|大雪|滞留|停运|车停|班车|火车|航班|票",
+      avoid=_AT_HOME)
+# Shut in at home (被困在家里): an emergency, not being stranded away from home.
+_term("urgent", True, re_=r"被困在(?:自己)?(?:家|屋|炕|床|楼|小区)(?:里|上|头)*", neg="ignore", priority=2,
+      not_before=r"(?:不是|倒不是|还不至于|不至于|没到|还没到|不会)$")
+_term("_skip", "skip", re_=r"(?<!被)困在(?:自己)?(?:家|屋|炕|床|楼|小区)(?:里|上|头)*", neg="none", priority=2)
 
 # A home that cannot be lived in any more (窑洞裂了缝，住不成了).
 _term("urgent", True, re_=r"(?:住不成|住不了人|没法住人?|不能住人?)了", requires=r"房子|屋子|窑洞|屋|家|房",
@@ -444,6 +525,33 @@ _term("urgent", True, ["没饭吃", "没有饭吃", "吃不上饭", "吃不起�
           r"睡在?(?:车站|火车站|汽车站|桥底下|路边|外头|外面)|钱(?:也|都|全)?(?:花光|用光|花完|用完|被偷)了|饿了(?:[0-9一两二三四五六七八九十好几]+)天|(?:[0-9一两二三四五六七八九十好几]+)天(?:都|了)?没(?:吃饭|吃东西|吃上饭|吃的)"
           r"|被(?:洪水|大水|水)(?:冲了|冲走|冲垮|淹了)|洪水|泥石流|地震|房子(?:冲垮|垮)了", neg="ignore",
       not_before=r"(?:不是|倒不是|还不至于|不至于|没到|还没到|不会|以防|万一)$")
+
+# No food, said around the word (饭都吃不上了, 连口饭都吃不上, 吃的也没了).
+_term("urgent", True, re_=r"(?:连)?(?:一)?(?:口)?饭(?:都|也)(?:吃不上|吃不起|没得吃|没吃的|没吃上|没人做|做不上)|"
+                          r"吃的(?:都|也)(?:没了|没有了|没有)|没(?:有)?(?:一)?口吃的",
+      neg="ignore", not_before=r"(?:不是|倒不是|还不至于|不至于|没到|还没到|不会|以防|万一|怕|担心)$")
+# Somebody who cannot look after themselves (瘫在床上, 卧床, a small child) suddenly left with nobody to look after
+# them: the carer taken away (照顾他的人被拉走隔离了), nobody to bring food (没人做饭), or 没人照顾 when the
+# sentence says the carer was just taken away (隔离, 住院). A lasting 不能自理，没人照顾 is hardship, not an
+# emergency; a worry about later (担心以后没人照顾) is none now.
+_NEEDS_CARE = (r"瘫|卧床|不能自理|自理不了|无法自理|下不了床|起不来|起不了床|失能|离不开人|痴呆|失智|"
+               r"全盲|双目失明|智力残疾|精神残疾|重度残疾|[一二1-2]级残疾|(?:才|只有|刚)[0-9一两二三四五六]+岁|婴儿|吃奶的|月子")
+_CARER_TAKEN = r"拉走|拉去|带走|带去|叫走|隔离|住院|送医院|病倒|出事|去世|被抓|抓走|关起来"
+_NOT_NOW = r"(?:担心|害怕|怕|以后|将来|万一|到时候|老了|要是|如果|假如|不是|不会|不至于)[^，,。！!？?]{0,6}$"
+_term("urgent", True,
+      # (only the carer: 被拉走隔离 stays the quarantine's words)
+      re_=r"(?:照顾|伺候|照看|看护|护理|照料|管)(?:他|她|老人|老汉|老人家|娃|娃娃|孩子|他们|她们)?的"
+          r"(?:人|儿子|女儿|闺女|儿媳|媳妇|老伴|老汉|婆姨|娃|孩子|保姆|护工|亲戚)"
+          r"(?=(?:也|都)?(?:被|叫|让)?(?:拉走|拉去|带走|带去|叫走|接走|抓走|送去|隔离|住院|送医院|病倒|走了|不在|没了|出事|去世|倒下))|"
+          r"没(?:有)?人(?:给)?(?:送饭|做饭|喂饭|端饭|送吃的)",
+      requires=_NEEDS_CARE, neg="ignore", not_before=_NOT_NOW)
+_term("urgent", True,
+      re_=r"没(?:有)?人(?:照顾|照料|伺候|看护|护理|照看|管)|身边(?:一个人)?(?:都|也)?没(?:有)?人",
+      requires=_NEEDS_CARE, requires_also=_CARER_TAKEN, neg="ignore", not_before=_NOT_NOW)
+# A child left alone at home with nobody (孩子一个人在家没人管).
+_term("urgent", True, re_=r"没(?:有)?人(?:照顾|照料|照看|看|管|做饭|给做饭)",
+      requires=r"(?:孩子|娃娃|娃|小孩|孙子|孙女|碎娃)(?:们|俩|几个)?(?:一个人|自己|单独|独自)(?:一个人)?(?:在家|在屋里|留在家|在屋)",
+      neg="ignore", not_before=_NOT_NOW)
 
 # Emergencies that also leave the caller stranded away from home.
 _term("urgent", True, ["被困", "被困在", "回不了家", "回不去家", "被困在外地", "困在路上", "回不了老家", "回不去老家",
@@ -523,7 +631,7 @@ QA_NO = ["没有", "没", "无", "否", "不是", "不", "不能", "不行", "�
 QA_QUESTION = r"(?:吗|么|嘛|不|没|没有|否|呢|没得|木有|莫|莫有)$|是否|有无|能否|可否|有没有|是不是|能不能|算不算|属不属于|^问|([^\s])[没不莫]\1"
 # Bare topics an agent writes before the answer (the rules' own terms are topics too).
 QA_TOPICS = [
-    ("unemployment_insurance", True, r"失业保险金|失业保险|失业险|失业金"),
+    ("unemployment_insurance", True, r"失业保险金|失业保险|失业险|失业金|失保"),
     ("can_return_to_work", True, r"返岗|复工|返工|复岗|回去上班|回厂|回去干活|能回去"),
     ("covid_confirmed", True, r"确诊|感染|新冠"),
     ("quarantined_member", True, r"隔离"),

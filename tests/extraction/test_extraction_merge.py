@@ -61,3 +61,13 @@ def test_urgent_reason_kept_and_cleared():
     assert facts["urgent"] is True and facts["urgent_reason"] == "家里断粮了"
     facts = merge_facts(facts, {"urgent": False})
     assert facts["urgent"] is False and "urgent_reason" not in facts
+
+
+def test_a_corrected_count_of_months_replaces_the_earlier_one():
+    # the correction names no income again: the months are still what it corrects
+    assert turns("连着四个月没收入", "哦不对，记错了，是俩月")["months_without_income"] == 2
+    assert turns("三个多月莫活干了", "说错了，两个来月")["months_without_income"] == 2
+    # the bot asked for the months: a bare 俩月 answers it
+    assert turns("没收入", "俩月", expected={1: "months_without_income"})["months_without_income"] == 2
+    # a calendar month in the correction is no count: the earlier figure stays
+    assert turns("连着四个月没收入", "不对，是从三月份开始的")["months_without_income"] == 4
