@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from tests.wechat_outside.fixtures import platform
 from tests.wechat_outside.wechat_client import (
     ACCOUNT,
-    Platform,
     assert_answers,
     event_msg,
     image_msg,
@@ -24,12 +24,7 @@ from tests.wechat_outside.wechat_client import (
 )
 
 
-@pytest.fixture(scope="module")
-def wechat(runner):
-    runner.ensure("plain_no_rasa")
-    p = Platform("plain")
-    yield p
-    p.close()
+wechat = platform("plain_no_rasa", speaks="plain")
 
 
 # ------------------------------------------------------------------ 接入指南

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.wechat_outside.fixtures import fresh, platform  # noqa: F401 - pytest finds `fresh` by name
 from tests.wechat_outside.wechat_client import (
     TOKEN,
     Platform,
@@ -20,18 +21,10 @@ from tests.wechat_outside.wechat_client import (
 )
 
 
-@pytest.fixture(scope="module")
-def wechat(runner):
-    runner.ensure("plain")
-    p = Platform("plain")
-    yield p
-    p.close()
+wechat = platform("plain")
+pytestmark = pytest.mark.usefixtures("fresh")
 
 
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.reset()
-    yield upstream
 
 
 def signed(ts: int | None = None, nonce: str = "4711") -> dict:

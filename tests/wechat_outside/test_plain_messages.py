@@ -8,10 +8,10 @@ import time
 
 import pytest
 
+from tests.wechat_outside.fixtures import fresh, platform  # noqa: F401 - pytest finds `fresh` by name
 from tests.wechat_outside.wechat_client import (
     APP_ID,
     APP_SECRET,
-    Platform,
     assert_answers,
     event_msg,
     image_msg,
@@ -23,19 +23,10 @@ from tests.wechat_outside.wechat_client import (
 )
 
 
-@pytest.fixture(scope="module")
-def wechat(runner):
-    runner.ensure("plain")
-    p = Platform("plain")
-    yield p
-    p.close()
+wechat = platform("plain")
+pytestmark = pytest.mark.usefixtures("fresh")
 
 
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.reset()
-    yield upstream
-    upstream.reset()
 
 
 def test_text_reaches_the_assistant_as_the_caller_and_its_answer_is_the_reply(wechat, upstream):

@@ -11,6 +11,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from tests.wechat_outside.fixtures import fresh, platform  # noqa: F401 - pytest finds `fresh` by name
 from tests.wechat_outside.wechat_client import (
     ACCOUNT,
     APP_ID,
@@ -31,19 +32,10 @@ from tests.wechat_outside.wechat_client import (
 )
 
 
-@pytest.fixture(scope="module")
-def wechat(runner):
-    runner.ensure("safe")
-    p = Platform("safe")
-    yield p
-    p.close()
+wechat = platform("safe")
+pytestmark = pytest.mark.usefixtures("fresh")
 
 
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.reset()
-    yield upstream
-    upstream.reset()
 
 
 def raw_push(wechat: Platform, openid: str, encrypted: str, *, msg_signature: str | None = None,
