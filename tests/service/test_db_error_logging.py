@@ -151,14 +151,19 @@ def test_chat_held_retry_and_hold_errors(session, monkeypatch, log_lines):
 
 
 # ---------------------------------------------------------------- background workers
-def wait_for(log_lines: Lines, event: str, seconds: float = 10.0) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        found = log_lines.events(event)
-        if found:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"no {event} line")
+def first_line_of_running(worker, log_lines: Lines, event: str, seconds: float = 10.0) -> dict:
+    """Runs `worker` in its thread until it logs `event`; the first such line (all lines clean)."""
+    worker.start()
+    try:
+        end = time.monotonic() + seconds
+        while not log_lines.events(event):
+            if time.monotonic() > end:
+                raise AssertionError(f"no {event} line")
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+    log_lines.assert_clean()
+    return log_lines.events(event)[0]
 
 
 def test_outbox_pass_error(db, log_lines):
@@ -167,13 +172,7 @@ def test_outbox_pass_error(db, log_lines):
                           hooks=[lambda session, now: session.execute(
                               text("INSERT INTO callers (phone, words) VALUES (:phone, :words)"),
                               {"phone": PHONE, "words": WORDS})])
-    worker.start()
-    try:
-        wait_for(log_lines, "outbox.error")
-    finally:
-        worker.stop()
-    log_lines.assert_clean()
-    line = log_lines.events("outbox.error")[0]
+    line = first_line_of_running(worker, log_lines, "outbox.error")
     assert line["error"] == "OperationalError: no such table: callers"
     assert "outbox.py:" in line["where"] and line["where"].endswith(" run_forever")
 
@@ -196,13 +195,7 @@ def test_wechat_delivery_errors(db, log_lines):
     assert retry["error"] == "OperationalError: no such table: callers"
 
     worker.sweep_abandoned = lambda now: fail()  # a database error in the pass itself
-    worker.start()
-    try:
-        wait_for(log_lines, "wechat.delivery_error")
-    finally:
-        worker.stop()
-    log_lines.assert_clean()
-    line = log_lines.events("wechat.delivery_error")[0]
+    line = first_line_of_running(worker, log_lines, "wechat.delivery_error")
     assert line["error"] == "OperationalError: no such table: callers"
     assert "wechat_delivery.py:" in line["where"] and line["where"].endswith(" run_forever")
 
