@@ -19,6 +19,9 @@ _MONTH_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七
 _TIME_WORDS = r"(?:的时候|那时|那会|那阵|期间|疫情|那年|年初|年中|年底|下半年|上半年)"
 
 
+_ASKED_AFTER = re.compile(r"(?:份)?(?:以后|之后|后)?(?:的时候|那时|那会|时|还能|还可以|还有|还给|能不能|可不可以|还发|还管)")
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     cn = "〇零○一二三四五六七八九"
@@ -61,7 +64,17 @@ def asked_about(text: str) -> str | None:
         year = _year(m)
         month = _month(md.group("month")) if md else None
         day_given = md.group("day") if md else None
-        if year is None or not start.year <= year <= end.year:
+        if year is None:
+            continue
+        if not start.year <= year <= end.year:
+            # 到2024年3月的时候还能领吗: a day outside the validity, asked about, gets the answer that
+            # nothing is in force then; a year as background (我2019年就是低保户了) sets nothing.
+            after = md.end() if md else m.end()
+            if 2000 <= year <= 2099 and _ASKED_AFTER.match(text, after):
+                try:
+                    return date(year, month or 1, int(day_given or 1)).isoformat()
+                except ValueError:
+                    continue
             continue
         try:
             day = date(year, month or 1, int(day_given or 1))
