@@ -232,11 +232,13 @@ class ActionUrgentHelp(SafeAction):
         return "action_urgent_help"
 
     async def act(self, dispatcher, tracker, domain):
-        facts = state.current_facts(tracker)
-        reason = urgent.reason_for(tracker, facts)
-        facts["urgent"] = True
+        case = state.case_file(tracker)
+        reason = urgent.reason_for(tracker, state.current_facts(tracker))
+        case.note("urgent", True, reason)  # the caller asked for urgent help: the case keeps it
+        facts = case.facts(settings.as_of())
         facts.setdefault("urgent_reason", reason)
-        return [SlotSet("facts", facts)] + urgent.open_ticket(dispatcher, tracker, facts, reason)
+        return [SlotSet("facts", facts), SlotSet("case_file", case.to_dict())] + urgent.open_ticket(
+            dispatcher, tracker, facts, reason)
 
 
 class ActionHandoff(SafeAction):

@@ -24,10 +24,12 @@ SKIP_INTENTS = {"describe_situation", "affirm", "deny", "nlu_fallback"}
 
 
 class ActionExtractFacts(Action):
-    """Runs after every user message (the `facts` slot's custom mapping): extract and merge.
+    """Runs after every user message (the `facts` slot's custom mapping): the message goes into
+    the conversation's case file (extraction.casefile) and Facts are derived from the whole file.
 
     The field the bot just asked about is passed as `expected_field`, so bare answers
-    (三个月, 是的, 四口人) fill it; merge_facts lets a later answer correct an earlier one.
+    (三个月, 是的, 四口人) fill it; a later observation corrects an earlier one, and facts spread
+    over several messages (在工地干活 … 工地停了 … 从4月起没收入) are combined by extraction.derive.
     """
 
     def name(self) -> str:
@@ -43,13 +45,13 @@ class ActionExtractFacts(Action):
             return events + [SlotSet("facts_changed", []), SlotSet("facts_said", {}),
                              SlotSet("urgent_in_message", False)]
         try:
-            import extraction
-
             expected = state.field_for(tracker.get_slot(REQUESTED_SLOT)) or tracker.get_slot(
                 "last_asked_field")
-            found = extraction.extract(text, expected_field=expected)
             old = state.current_facts(tracker)
-            new = extraction.merge_facts(old, found.facts)
+            case = state.case_file(tracker)
+            message_id = (tracker.latest_message or {}).get("message_id")
+            found = case.add(text, as_of=settings.as_of(), expected_field=expected, message_id=message_id)
+            new = case.facts(settings.as_of())
         except Exception as exc:  # noqa: BLE001 - a failed extraction must not stop the turn
             logger.error("fact extraction failed for %s: %s: %s", mask(tracker.sender_id),
                          type(exc).__name__, mask(str(exc)))
@@ -59,7 +61,7 @@ class ActionExtractFacts(Action):
         said_urgent = bool(found.urgent_reason or found.facts.get("urgent"))
         # facts_said is what this message stated, changed or not: Rasa runs this action a second
         # time for the message that activates the form, when nothing changes any more.
-        return events + [SlotSet("facts", new), SlotSet("facts_changed", changed),
+        return events + [SlotSet("facts", new), SlotSet("case_file", case.to_dict()), SlotSet("facts_changed", changed),
                          SlotSet("facts_said", found.facts), SlotSet("urgent_in_message", said_urgent)]
 
 

@@ -293,8 +293,9 @@ def noted_text(said: dict | None) -> str:
     return "、".join(parts)
 
 
-def office_for(facts: dict) -> str:
-    county = facts.get("county")
+def office_for(facts: dict, urgent: bool = False) -> str:
+    """The civil-affairs office to name; for an emergency, the one where it is happening (measure 9)."""
+    county = (facts.get("emergency_county") if urgent else None) or facts.get("county")
     return f"{county}民政局" if county else "您所在县（市、区）民政局"
 
 

@@ -58,6 +58,17 @@ def current_facts(tracker) -> dict:
     return dict(facts) if isinstance(facts, dict) else {}
 
 
+def case_file(tracker):
+    """The conversation's case file (slot `case_file`); a conversation that has Facts but no case
+    file yet (started before it existed) starts one from those Facts."""
+    from extraction.casefile import CaseFile
+
+    case = CaseFile.from_dict(tracker.get_slot("case_file"))
+    if not case.observations and not case.turns:
+        case = CaseFile.seeded(current_facts(tracker))
+    return case
+
+
 def evaluate(facts: dict) -> tuple[dict, dict]:
     """Evaluate `facts` on the configured day; a fact policy_kb rejects is dropped, not fatal.
 

@@ -28,14 +28,14 @@ def pending(tracker, evaluation: dict, facts: dict) -> bool:
 
 def open_ticket(dispatcher, tracker, facts: dict, reason: str) -> list:
     """Open (idempotently) the urgent ticket and tell the caller what happens next."""
-    office = replies.office_for(facts)
+    office = replies.office_for(facts, urgent=True)
     known = already_ticketed(tracker, reason)
     if known:
         dispatcher.utter_message(response="utter_urgent_already", ticket_id=known, office=office)
         return []
     try:
         ticket = get_ticket_client().open_ticket(
-            conversation_id=tracker.sender_id, urgent_reason=reason, county=facts.get("county"),
+            conversation_id=tracker.sender_id, urgent_reason=reason, county=facts.get("emergency_county") or facts.get("county"),
             facts=facts, source=state.metadata_channel(tracker))
     except Exception as exc:  # noqa: BLE001 - the caller gets the hotline numbers regardless
         logger.error("urgent ticket not opened for conversation %s (reason %r): %s: %s",
@@ -79,7 +79,7 @@ def complete_county(dispatcher, tracker) -> list:
             continue
         if ticket.get("county") == county:
             dispatcher.utter_message(response="utter_urgent_county_added", ticket_id=str(ticket["id"]),
-                                     office=replies.office_for(facts))
+                                     office=replies.office_for(facts, urgent=True))
     return [SlotSet("tickets_without_county", left)]
 
 

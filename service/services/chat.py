@@ -58,9 +58,11 @@ class TurnResult:
     ticket_id: int | None = None
 
 
-def _extract(message: str):
+def _extract(message: str, as_of: date | None = None):
     try:
-        return policy.extract(message)
+        found = policy.read_message({}, message, as_of=as_of)[1]
+        found.message, found.as_of = message, as_of
+        return found
     except Exception as exc:  # noqa: BLE001 - a bad extraction must not lose the turn
         # Type, masked first line and place, not log.exception: its text may quote the message.
         log.error("extraction failed", extra={"event": "chat.extraction_error", **error_fields(exc)})
@@ -74,7 +76,8 @@ def _said_urgent(extracted) -> bool:
 def _apply(facts: dict, extracted) -> dict:
     """`facts` updated with what this message says."""
     if extracted is not None:
-        facts = policy.merge_facts(facts, extracted.facts)
+        # the case file's reading of the message against what the conversation holds already
+        facts = policy.read_message(facts, extracted.message, as_of=extracted.as_of)[0]
         if extracted.urgent_reason:
             facts["urgent"] = True
             facts["urgent_reason"] = extracted.urgent_reason
@@ -137,7 +140,11 @@ def _clean_facts(facts: dict) -> dict:
 
 
 def _county(facts: dict) -> str | None:
-    return facts.get("county") if isinstance(facts.get("county"), str) else None
+    """Where the ticket goes: where the emergency is happening (measure 9), else the home county."""
+    for key in ("emergency_county", "county"):
+        if isinstance(facts.get(key), str):
+            return facts[key]
+    return None
 
 
 def _open_urgent_ticket(session: Session, *, sender: str, reason: str, facts: dict, channel: str,
@@ -241,7 +248,7 @@ def handle_turn(session: Session, rasa: RasaClient, *, sender: str, message: str
 
 def _turn(session: Session, rasa: RasaClient, *, sender: str, message: str, channel: str,
           default_as_of: date | None, sla_minutes: int) -> TurnResult:
-    extracted = _extract(message)
+    extracted = _extract(message, default_as_of)
     urgent_now = _said_urgent(extracted)
     try:
         facts = _record(session, sender=sender, channel=channel, extracted=extracted)

@@ -39,10 +39,10 @@ def analyze(body: AnalyzeIn, settings: SettingsDep, me: StaffDep) -> dict:
         raise ApiError(422, f"text 超过 {settings.max_text_chars} 字 / text longer than "
                        f"{settings.max_text_chars} characters", field="text")
     given = policy.validate_facts(body.facts or {}, prefix="facts")
-    extracted = policy.extract(body.text) if body.text.strip() else None
-    facts = policy.merge_facts(given, extracted.facts) if extracted else dict(given)
-    if extracted and extracted.urgent_reason and not facts.get("urgent_reason"):
-        facts["urgent_reason"] = extracted.urgent_reason
+    # The note is read into a case file that starts from the given facts (what the text says wins),
+    # so facts spread over the note's sentences are combined as in a chat.
+    day = body.as_of or settings.as_of
+    facts = policy.read_message(given, body.text, as_of=day)[0] if body.text.strip() else dict(given)
     if body.as_of is not None:
         facts["as_of"] = body.as_of.isoformat()
     facts = policy.validate_facts(facts, prefix="facts")
