@@ -61,7 +61,12 @@ def _follow_up(dispatcher, tracker, evaluation: dict, events: list) -> list[dict
         if state.slot_for(field) and field not in skipped:
             dispatcher.utter_message(response="utter_entitlement_follow_up",
                                      question=policy_kb.question_for(field))
-            return [SlotSet("last_asked_field", field)]
+            out = [SlotSet("last_asked_field", field)]
+            from actions.facts_actions import asked_twice
+
+            if field == asked_twice(tracker):  # asked twice in a row already: offered once more, then left
+                out.append(SlotSet("skipped_fields", [*skipped, field]))
+            return out
     return []
 
 

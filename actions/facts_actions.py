@@ -81,13 +81,22 @@ def plan(tracker: Tracker) -> list[str]:
         return []
     if answers_now(tracker, evaluation):
         return []
-    skipped = set(tracker.get_slot("skipped_fields") or [])
+    skipped = set(tracker.get_slot("skipped_fields") or []) | set(filter(None, [asked_twice(tracker)]))
     slots = []
     for field in urgent.county_first(tracker, evaluation.get("ask_next") or []):
         slot = state.slot_for(field)
         if slot and field not in skipped and slot not in slots:
             slots.append(slot)
     return slots
+
+
+def asked_twice(tracker: Tracker) -> str | None:
+    """The field the form has just asked about twice in a row: it is not asked a third time; the
+    answer says what is known and offers that question once more at its end (issue 12)."""
+    streak = tracker.get_slot("ask_streak")
+    if isinstance(streak, list) and len(streak) == 2 and isinstance(streak[1], int) and streak[1] >= 2:
+        return streak[0]
+    return None
 
 
 def answers_now(tracker: Tracker, evaluation: dict) -> bool:
@@ -172,7 +181,10 @@ class AskFact(SafeAction):
         else:
             dispatcher.utter_message(response="utter_ask_fact", question=question)
         asked = int(tracker.get_slot("questions_asked") or 0) + 1
-        events = [SlotSet("questions_asked", asked), SlotSet("last_asked_field", field)]
+        streak = tracker.get_slot("ask_streak")
+        again = isinstance(streak, list) and len(streak) == 2 and streak[0] == field
+        events = [SlotSet("questions_asked", asked), SlotSet("last_asked_field", field),
+                  SlotSet("ask_streak", [field, (int(streak[1]) + 1) if again else 1])]
         return events + ([SlotSet("measures_told", told)] if fresh else [])
 
 

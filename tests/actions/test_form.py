@@ -156,7 +156,8 @@ def test_ask_action_uses_policy_kb_question_and_counts(in_force, domain):
     messages, events = run(action, make_tracker("", slots={"questions_asked": 1.0}), domain)
     assert responses(messages) == ["utter_ask_fact"]
     assert messages[0]["question"] == policy_kb.question_for("months_without_income")
-    assert slot_events(events) == {"questions_asked": 2, "last_asked_field": "months_without_income"}
+    assert slot_events(events) == {"questions_asked": 2, "last_asked_field": "months_without_income",
+                                   "ask_streak": ["months_without_income", 1]}
 
     messages, _ = run(ASK_ACTIONS["ask_status_dibao"](), make_tracker(""), domain)
     assert messages[0]["question"] == policy_kb.question_for("statuses.dibao")
@@ -302,3 +303,44 @@ def test_money_that_just_became_certain_is_said_once_while_the_form_goes_on(in_f
     tracker = make_tracker("农村的", slots={"facts": facts, "facts_said": {}, "measures_told": told})
     messages, events = run(ASK_ACTIONS["ask_residence"](), tracker, domain)
     assert responses(messages) == ["utter_ask_fact"] and "measures_told" not in slot_events(events)
+
+
+def test_the_same_question_is_asked_at_most_twice_in_a_row(in_force, domain):
+    action = ASK_ACTIONS["ask_months_without_income"]()
+    _, events = run(action, make_tracker("", slots={"ask_streak": ["months_without_income", 1]}), domain)
+    assert slot_events(events)["ask_streak"] == ["months_without_income", 2]
+    _, events = run(action, make_tracker("", slots={"ask_streak": ["county", 2]}), domain)
+    assert slot_events(events)["ask_streak"] == ["months_without_income", 1]  # another question: a new streak
+
+    facts = {"employment": "unemployed_migrant_worker"}
+    first = _first_slot(facts)
+    field = state.field_for(first)
+    tired = make_tracker("嗯", slots={"facts": facts, "ask_streak": [field, 2], "requested_slot": first},
+                         intent="affirm")
+    _, events = run(ValidateFactsForm(), tired, domain)
+    assert slot_events(events)["requested_slot"] != first  # not a third time in a row
+
+
+def _chat(domain, turns):
+    """Each message through the extraction action, the slots carried from one turn to the next."""
+    slots: dict = {}
+    for i, text in enumerate(turns):
+        _, events = run(ActionExtractFacts(), make_tracker(text, slots=dict(slots)), domain)
+        slots.update(slot_events(events))
+    return slots
+
+
+def test_facts_spread_over_three_messages_are_combined_in_the_case_file(in_force, domain):
+    slots = _chat(domain, ["俺在银川一个工地上干活", "疫情来了工地停了", "从5月10号起就一分钱没挣上，俺是海原县的"])
+    facts = slots["facts"]
+    assert facts["employment"] == "unemployed_migrant_worker"
+    assert facts["county"] == "海原县"
+    day = date.fromisoformat(IN_FORCE_DAY)
+    expected = (day.year - 2022) * 12 + day.month - 5 - (1 if day.day < 10 else 0)
+    assert facts["months_without_income"] == expected
+    assert slots["case_file"]["turns"] == 3
+
+
+def test_a_relatives_county_is_not_replaced_by_the_callers_town(in_force, domain):
+    facts = _chat(domain, ["我大伯是西吉县农村的低保户", "我在银川上班，帮他问问"])["facts"]
+    assert facts["county"] == "西吉县" and "dibao" in facts["statuses"]
