@@ -329,8 +329,10 @@ def observe(text: str, *, turn: int, as_of: date, subject: str | None = None) ->
         lo, hi = _bounds(_SENTENCE_END, text, s.start, s.end)
         tail = text[s.end:hi]
         head = text[lo:s.start]
-        if not re.search(r"没|停|关|断|辞|失业|不让|丢|无|莫|歇|黄|倒闭|闲|待业|不给|欠", tail + head):
-            continue  # 从五月份开始上班了: the start of something else
+        if re.match(r"\s*(?:就|又|才|都)?(?:发|领|给|补|办|评|享受|吃|上班|上学|干活|打工|务工|找到|住院|治疗|看病)", tail):
+            continue  # 6月份开始发 / 从五月份开始上班了: the start of a payment or of work, not of no income
+        if not re.search(r"没|停|关|断|辞|失业|不让|丢|无|莫|歇|黄|倒闭|闲|待业|欠", tail + head):
+            continue
         ctx = context_of(text, s.start, s.end)
         out.append(Observation("income_since", s.day.isoformat(), turn, text[s.start:s.end],
                                "affirmed" if ctx in ("historical", "affirmed") else ctx,
@@ -390,12 +392,23 @@ def _fact_observations(found: Extraction, text: str, turn: int, case: CaseFile) 
                                    ctx if ctx in ("affirmed", "figurative") or not value else ctx, whose=whose))
             continue
         out.append(Observation(key, value, turn, whose=whose))
-    # a city named besides a county the extractor already folded (去银川住院 next to 西吉县) keeps its role
+    # a city named besides a county the extractor already folded (去银川住院 next to 西吉县) keeps its role;
+    # the county's own city (固原原州区) adds nothing
     if "county" in found.facts and "city" not in found.facts:
+        own = {_county_city(o.value) for o in out if o.kind == "county"}
         for e in spans.get("city", []):
-            out.append(Observation("city", _place_value("city", e), turn, e["text"], whose=whose,
-                                   role=_place_role(text, e["start"], e["end"], case.subject)))
+            value = _place_value("city", e)
+            if value not in own:
+                out.append(Observation("city", value, turn, e["text"], whose=whose,
+                                       role=_place_role(text, e["start"], e["end"], case.subject)))
     return out
+
+
+def _county_city(county: str) -> str | None:
+    from policy_kb.tables import resolve_county
+
+    found = resolve_county(county)
+    return found.city if found else None
 
 
 def _place_value(key: str, entity: dict):

@@ -612,41 +612,32 @@ _term("measure", "2", re_=r"(?:低保|特困|特困供养|临时救助|城乡低
                           r"|(?:社会散居|散居|机构内养育|机构养育)?孤儿(?:的)?(?:津贴|基本生活费)", neg="none", priority=-1)
 
 # Questions about what a measure gives without money, or about one of its conditions, in callers' words
-# (issue 12): the answer is the measure itself, whatever the form was asking.
-_ASKS = r"(?:咋办|怎么办|谁|有没有|有人|能不能|可不可以|可以|管不管|给不给|能|会不会|吗|么|嘛|没|啥|什么|多少|几|够|算|才)"
+# (issue 12): the answer is the measure itself, whatever the form was asking. Each span is the short cue
+# only (the rest is `requires`), so that it never swallows the facts around it (无收入3个月 不能返岗).
+_ASKED = r"吗|么|嘛|咋办|怎么办|咋弄|谁|有没有|能不能|可不可以|管不管|给不给|会不会|啥|什么|才能|才可以|才算|多少|几"
 # 11: the carer cannot care any more (because of the epidemic): 及时指定其他人员予以照护.
 _term("measure", "11",
-      re_=rf"(?:照顾|照料|照护|伺候|护理|看护)(?:他|她|老人|老汉|我妈|我爸|俺妈|俺爸|我|俺)?的(?:人|儿子|女儿|媳妇|保姆|护工)?[^，,。！!？?]{{0,6}}?"
-          rf"(?:病了|病倒|住院|隔离|顾不上|来不了|照顾不了|不能照顾|没法照顾|出不来|回不来)[^。！!？?]{{0,12}}?{_ASKS}"
-          rf"|(?:谁|有没有人|有人)(?:来|能|给|帮)?(?:照顾|照料|照护|伺候|护理|看护)"
-          rf"|指定其他人员|(?:换|派|找|安排)(?:个|一个)?(?:别的|其他)?人(?:来)?(?:照顾|照料|照护|伺候)",
+      re_=r"(?:谁|有没有人|有人)(?:来|能|给|帮|去)?(?:照顾|照料|照护|伺候|护理|看护)|指定其他人员"
+          r"|(?:换|派|找|安排)(?:个|一个)?(?:别的|其他)?人(?:来)?(?:照顾|照料|照护|伺候)",
       neg="none", priority=-2)
+_term("measure", "11", re_=r"(?:照顾|照料|伺候|护理)(?:不了|不上|不成)", requires=_ASKED, neg="none", priority=-2)
 # 15: meals, doctors and home services for those who cannot look after themselves (助医、助餐、上门服务).
-_term("measure", "15",
-      re_=rf"(?:送饭|做饭|送吃的|送菜|送药|助餐|送餐|上门服务|上门看病|上门|消毒|防护用品|口罩)[^。！!？?]{{0,8}}?{_ASKS}"
-          rf"|{_ASKS}[^。！!？?]{{0,6}}?(?:送饭|助餐|送餐|上门服务|送药|送吃的)",
+_term("measure", "15", ["送饭", "助餐", "送餐", "上门服务", "送药", "送吃的", "上门看病", "助医"], requires=_ASKED,
       neg="none", priority=-2)
 # 16: counselling (心理疏导) and visits or care through purchased services.
-_term("measure", "16",
-      re_=rf"(?:心理|心里)(?:上)?(?:疏导|辅导|咨询|医生|压力|难受|憋屈|过不去|不好受|有问题)[^。！!？?]{{0,10}}?{_ASKS}?"
-          rf"|(?:找人|有人|谁)(?:陪|跟)(?:我|俺|他|她)?(?:说说话|聊聊|谈谈心|谈心)",
-      neg="none", priority=-2)
+_term("measure", "16", re_=r"心理(?:疏导|辅导|咨询|医生|压力)|心里(?:压力大|难受|憋屈|过不去|不好受)|(?:说说话|聊聊天|谈谈心|谈心)",
+      requires=_ASKED, neg="none", priority=-2)
 # 4: prices went up (物价上涨挂钩联动机制, 价格临时补贴).
-_term("measure", "4",
-      re_=rf"(?:东西|菜|肉|米|面|油|物价|菜价|粮价|价格|啥都)(?:都|也|又)?(?:涨价|涨了|贵了|上涨|涨得)[^。！!？?]{{0,12}}?{_ASKS}",
-      neg="none", priority=-2)
+_term("measure", "4", re_=r"涨价|涨了|贵了|上涨|涨得", requires=r"东西|菜|肉|米|面|油|物价|价格|粮|煤|气",
+      requires_also=_ASKED, neg="none", priority=-2)
 # 8: the 20,000 yuan line of one's own policy-scope medical costs (达到2万元及以上).
-_term("measure", "8",
-      re_=rf"(?:花|看病|住院|医药费|医疗费|药费|自付|自己掏|自费|自负|个人负担)[^。！!？?]{{0,8}}?(?:多少|多少钱|几万|到多少|够多少|达到多少|多少才|够不够|到没到)"
-          rf"[^。！!？?]{{0,8}}?(?:才|能|可以|算|给|救助|补助|帮扶|管)"
-          rf"|(?:两万|2万|20000|二万)(?:块|元)?(?:钱)?(?:的)?(?:线|标准|门槛|以上|及以上)[^。！!？?]{{0,6}}?{_ASKS}",
+_term("measure", "8", re_=r"(?:多少|几万)(?:钱)?(?:才|能|可以|算)", requires=r"看病|住院|医药费|医疗费|药费|自付|自费|自负|自己掏|花",
       neg="none", priority=-2)
+_term("measure", "8", re_=r"(?:两万|2万|20000|二万)(?:块|元)?(?:钱)?(?:的)?(?:线|标准|门槛)", neg="none", priority=-2)
 # 5: the three-month condition (连续3个月无收入来源) asked about.
-_term("measure", "5",
-      re_=rf"(?:几个月|多久|多长时间|多少个月|三个月|3个月)[^。！!？?]{{0,6}}?(?:没收入|没有收入|无收入|没活|没工作|没挣钱|不挣钱)[^。！!？?]{{0,6}}?{_ASKS}"
-          rf"|(?:没收入|没有收入|无收入|没活|没工作)[^。！!？?]{{0,4}}?(?:要|得|需要|必须)?(?:满|够|超过|连续)?(?:几个月|多久|多长时间|三个月|3个月)[^。！!？?]{{0,4}}?(?:才|能|可以|算|吗|么)"
-          rf"|(?:不够|不满|没满|没到)(?:三个月|3个月)[^。！!？?]{{0,8}}?{_ASKS}",
-      neg="none", priority=-2)
+_term("measure", "5", re_=r"几个月|多久|多长时间|多少个月", requires=r"没收入|没有收入|无收入|没活|没工作|没挣钱|不挣钱",
+      requires_also=r"才|能|可以|算|吗|么|要|得|需要", neg="none", priority=-2)
+_term("measure", "5", re_=r"(?:不够|不满|没满|没到)(?:三个月|3个月)", requires=_ASKED, neg="none", priority=-2)
 
 # ---- question-and-answer notes (有没有失业保险？没有 / 失业保险：无 / 能返岗吗 不能 / 低保？是) ----
 # The answer after a question decides the polarity of what the question names.
