@@ -73,15 +73,16 @@ def _said_urgent(extracted) -> bool:
     return bool(extracted and (extracted.urgent_reason or extracted.facts.get("urgent")))
 
 
-def _apply(facts: dict, extracted) -> dict:
-    """`facts` updated with what this message says."""
+def _apply(facts: dict, extracted, case_file: dict | None = None) -> tuple[dict, dict | None]:
+    """(`facts` updated with what this message says, the case file after it)."""
     if extracted is not None:
         # the case file's reading of the message against what the conversation holds already
-        facts = policy.read_message(facts, extracted.message, as_of=extracted.as_of)[0]
+        facts, _, case_file = policy.read_message(facts, extracted.message, as_of=extracted.as_of,
+                                                  case_file=case_file)
         if extracted.urgent_reason:
             facts["urgent"] = True
             facts["urgent_reason"] = extracted.urgent_reason
-    return facts
+    return facts, case_file
 
 
 def _rollback(session: Session) -> None:
@@ -106,12 +107,14 @@ def _record(session: Session, *, sender: str, channel: str, extracted) -> dict:
         bumped = session.execute(update(Conversation).where(Conversation.sender == sender)
                                  .values(turns=Conversation.turns + 1, updated_at=now)).rowcount
         conv = session.get(Conversation, sender, populate_existing=True) if bumped else None
-        facts = _apply(dict(conv.facts) if conv else {}, extracted)
+        facts, case_file = _apply(dict(conv.facts) if conv else {}, extracted,
+                                  conv.case_file if conv else None)
         if conv is None:
             conv = Conversation(sender=sender, channel=channel, facts=facts, turns=1,
                                 created_at=now, updated_at=now)
             session.add(conv)
         conv.facts = facts
+        conv.case_file = case_file
         conv.county = facts.get("county") if isinstance(facts.get("county"), str) else conv.county
         try:
             session.commit()
@@ -258,7 +261,7 @@ def _turn(session: Session, rasa: RasaClient, *, sender: str, message: str, chan
         _rollback(session)
         log.warning("database unavailable, turn not recorded: %s", describe_error(exc),
                     extra={"event": "chat.db_unavailable", "channel": channel})
-        facts, db_up = _apply({}, extracted), False
+        facts, db_up = _apply({}, extracted)[0], False
     if db_up:
         _open_held(session)
 

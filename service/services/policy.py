@@ -78,16 +78,20 @@ def extract(text: str, *, expected_field: str | None = None):
     return extraction.extract(text, expected_field=expected_field)
 
 
-def read_message(facts: dict, text: str, *, as_of: date | None = None, expected_field: str | None = None):
-    """(Facts after one more message, that message's extraction), read through a case file
-    (extraction.casefile) that starts from `facts`: the bot, the copilot and the service's own
-    record all derive Facts the same way. The extraction's urgency is the case's (救命钱 is none)."""
+def read_message(facts: dict, text: str, *, as_of: date | None = None, expected_field: str | None = None,
+                 case_file: dict | None = None):
+    """(Facts after one more message, that message's extraction, the case file as a dict), read through
+    the conversation's case file (extraction.casefile), or one that starts from `facts`: the bot, the
+    copilot and the service's own record all derive Facts the same way. The extraction's urgency is the
+    case's (救命钱 is none)."""
     from extraction.casefile import CaseFile
 
     day = as_of or date.today()
-    case = CaseFile.seeded(facts)
+    case = CaseFile.from_dict(case_file) if case_file else CaseFile()
+    if not case.turns and not case.observations:
+        case = CaseFile.seeded(facts)
     found = case.add(text, as_of=day, expected_field=expected_field)
-    return case.facts(day), found
+    return case.facts(day), found, case.to_dict()
 
 
 def merge_facts(old: dict, new: dict) -> dict:

@@ -78,6 +78,24 @@ def test_facts_accumulate_across_turns_in_the_services_record(client, fake_rasa,
     assert conv["facts"]["county"] == "西吉县" and conv["facts"]["household_size"] == 4
 
 
+def test_the_services_record_reads_turns_through_the_case_file(client, fake_rasa, users):
+    fake_rasa.up = False
+    chat(client, "u6", "俺在银川一个工地上干活")
+    chat(client, "u6", "工地停了，俺是海原县的")
+    facts = client.get("/api/v1/conversations/u6", headers=users["agent1"]).json()["facts"]
+    assert facts["employment"] == "unemployed_migrant_worker" and facts["county"] == "海原县"
+    # a supposed emergency opens nothing
+    chat(client, "u6", "万一哪天没吃的了咋办")
+    assert client.get("/api/v1/tickets", headers=users["agent1"]).json() == []
+
+
+def test_an_urgent_ticket_goes_where_the_emergency_is(client, fake_rasa, users):
+    fake_rasa.up = False
+    r = chat(client, "u7", "我是西吉的，现在困在青铜峡火车站，钱被偷了回不了家")
+    [t] = client.get("/api/v1/tickets", headers=users["agent1"]).json()
+    assert t["county"] == "青铜峡市" and "青铜峡市" in r.json()[0]["text"]
+
+
 @pytest.mark.parametrize("body,field", [
     ({"message": "hi"}, "sender"),
     ({"sender": "", "message": "hi"}, "sender"),

@@ -98,6 +98,23 @@ def test_copilot_merges_the_text_over_given_facts(client, users):
     assert 0 < len(out["suggested_reply"]) <= 300 and out["urgent"] is False
 
 
+def test_copilot_combines_the_sentences_of_a_note(client, users):
+    out = client.post("/api/v1/copilot/analyze", headers=users["agent1"], json={
+        "text": "来电人在银川工地干活。工地停了。从4月10号起没收入。海原县人，非低保", "as_of": "2022-07-01"}).json()
+    facts = out["facts"]
+    assert facts["employment"] == "unemployed_migrant_worker" and facts["months_without_income"] == 2
+    assert facts["county"] == "海原县" and "dibao" in facts["not_statuses"]
+    m5 = next(m for m in out["evaluation"]["measures"] if m["id"] == 5)
+    assert m5["status"] == "not_eligible"  # two whole months since 4月10号: not yet the 3 months measure 5 asks
+
+
+def test_copilot_reads_a_relatives_case(client, users):
+    out = client.post("/api/v1/copilot/analyze", headers=users["agent1"], json={
+        "text": "我大伯是西吉县的低保户，一家三口。我在银川上班"}).json()
+    assert out["facts"]["county"] == "西吉县" and out["facts"]["household_size"] == 3
+    assert "dibao" in out["facts"]["statuses"]
+
+
 def test_copilot_flags_urgency_and_honours_as_of(client, users):
     out = client.post("/api/v1/copilot/analyze", headers=users["xiji"],
                       json={"text": "家里断粮了，两天没吃饭", "as_of": "2022-08-01"}).json()
