@@ -59,10 +59,13 @@ class ActionExtractFacts(Action):
                              SlotSet("urgent_in_message", False)]
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         said_urgent = bool(found.urgent_reason or found.facts.get("urgent"))
+        # what this message let us know: its own words, and what they derive with the earlier turns
+        # (工地停了 after 在银川工地干活 is a migrant worker out of work)
+        said = {**found.facts, **{k: new[k] for k in changed if k not in found.facts and new.get(k) is not None}}
         # facts_said is what this message stated, changed or not: Rasa runs this action a second
         # time for the message that activates the form, when nothing changes any more.
         return events + [SlotSet("facts", new), SlotSet("case_file", case.to_dict()), SlotSet("facts_changed", changed),
-                         SlotSet("facts_said", found.facts), SlotSet("urgent_in_message", said_urgent)]
+                         SlotSet("facts_said", said), SlotSet("urgent_in_message", said_urgent)]
 
 
 def plan(tracker: Tracker) -> list[str]:

@@ -294,8 +294,9 @@ def _detectors() -> tuple[tuple[str, re.Pattern], ...]:
 
 # Emergencies the per-message rules miss, read with the same context (a carer taken away from somebody who
 # cannot look after themselves; somebody fleeing violence with nowhere to sleep tonight).
-_CARER = (r"(?:照顾|伺候|照看|看护|护理|照料|管)[^，,。！!？?]{0,6}?的(?:人|儿子|女儿|闺女|儿媳|媳妇|老伴|老汉|婆姨|保姆|护工|亲戚)"
-          r"[^，,。！!？?]{0,3}?(?:被|叫|让|给)?(?:拉|带|叫|接|抓|送)(?:走|去|到)")
+_CARER = (r"(?:照顾|伺候|照看|看护|护理|照料|管)[^，,。！!？?]{0,6}?的(?:人|儿子|女儿|闺女|儿媳|媳妇|老伴|老汉|婆姨|保姆|护工|亲戚|"
+          r"我妈|我爸|俺妈|俺爸|大妈|大娘|老婆|男人)"
+          r"[^，,。！!？?]{0,3}?(?:(?:被|叫|让|给)?(?:拉|带|叫|接|抓|送)(?:走|去|到)|住院|病倒|隔离|出事|走了|不在了)")
 _NEEDS_CARE = r"瘫|卧床|不能自理|自理不了|下不了床|起不来|离不开人|痴呆|失能|瞎|看不见|傻|智力"
 _FLEEING = (r"(?:跑|逃|躲|赶)(?:了)?出来|离家出走|不敢回(?:家|去)|回不了家|被赶出(?:来|门)")
 _VIOLENCE = r"打我|打俺|打额|被打|挨打|家暴|动手|打得|打人|喝醉了打|拿刀|威胁"

@@ -845,6 +845,10 @@ _NO = re.compile(r"^(?:不是|不|没有|没|没得|木有|莫有|冇|不能|不
                  r"不属于|不算|没有哩|不是的|回不去|去不了|不可以|没法|不得行)+$")
 
 
+# An answer to 您家是低保户吗 that speaks of work or money (工地停了, 钱断了) says what stopped, not the status.
+_OTHER_TOPIC = re.compile(r"工地|厂|活|工作|上班|班|工资|收入|钱|店|饭馆|公司|生意|疫情|车|路|学|病|医院")
+
+
 @lru_cache(maxsize=1)
 def _hedged_answer() -> re.Pattern:
     return re.compile(lexicon.HEDGE_ANSWER)
@@ -883,7 +887,8 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
         code = field_name.split(".", 1)[1]
         if code in facts.get("statuses", []) or code in facts.get("not_statuses", []):
             return
-        if _NO.match(answer) or _NO.match(answer.rstrip("了")) or _failed_answer().search(answer):
+        if _NO.match(answer) or _NO.match(answer.rstrip("了")) or (
+                _failed_answer().search(answer) and not _OTHER_TOPIC.search(answer)):
             _add_status(facts, "not_statuses", code)
             out.entities.append(_entity("not_status", code, start, start + len(answer), original))
         elif _YES.match(answer) or _granted_answer().search(answer):
