@@ -208,8 +208,8 @@ def _as_subject(text: str, subject: str) -> str:
 _CLAUSE_END = re.compile(r"[，,。！!？?；;\n]")
 _SENTENCE_END = re.compile(r"[。！!？?；;\n]")
 _NEG_BEFORE = re.compile(r"(?:没有?|不是|未|并没有?|也没有?|还没有?|倒没|不)(?:是|说|被|给)?$")
-_HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|一旦|倘若|怕|担心|害怕|会不会|以后|将来|到时候|哪天|哪一天|迟早|"
-                           r"会不会|是不是会|可能会|要被|快要|就要|马上要|眼看要")
+_HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|一旦|倘若|怕|担心|害怕|会不会|(?<!毕业)(?<!过年)(?<!完)(?<!了)(?<!来)(?<!出院)以后|将来|到时候|哪天|哪一天|迟早|"
+                           r"是不是|要不要|可能会|要被|快要|就要|马上要|眼看要")
 _HYPOTHETICAL_AFTER = re.compile(r"^[^，,。！!？?]{0,8}?(?:的话|咋办|怎么办|怎么弄|能不能|可不可以|管不管|算不算)")
 _PAST = re.compile(r"以前|之前|原来|原先|过去|早先|那年|当年|小时候|前些年|早些年|去年|前年|上次|上回|那次|那会儿?|"
                    r"去年冬天|去年夏天|年前|几年前|[0-9一两二三四五六七八九十几]+年前")
@@ -257,6 +257,10 @@ def whose_of(text: str, start: int, subject: str | None) -> str:
     last_self = max((m.end() for m in _SELF.finditer(before)), default=-1)
     if last_third > last_self:
         return "third"
+    if subject and last_self >= 0:
+        self_word = [m for m in _SELF.finditer(before) if m.end() == last_self][-1]
+        if self_word.group(0) in ("我", "俺", "额") and not before[self_word.end():].startswith(subject[1:] or "\0"):
+            return "caller"  # 我在银川上班 while the case is my uncle's (or my mother's)
     return "subject" if subject else "caller"
 
 
@@ -266,23 +270,26 @@ _PLACE_WORDS = r"(?:[^，,。！!？?\s]{0,8}?)"
 _WORKPLACE = r"(?:工地|建筑工地|饭馆|餐馆|饭店|酒店|宾馆|厂|厂里|厂子|工厂|车间|超市|物流|快递|煤矿|矿上|商场|市场|店里|公司|工程队|项目上)"
 _DETECTORS: tuple[tuple[str, str], ...] = (
     # works away from home / for wages (the measure-5 worker), said in any words
-    ("works_away", rf"(?:在|去|到|跑)[^，,。！!？?\s]{{0,10}}?{_WORKPLACE}(?:上|里|那边)?(?:干活|打工|上班|做工|干|做|当|搬|端盘子|洗碗|帮工|刷|开)"
+    ("works_away", rf"(?:在|去|到|跑)[^，,。！!？?\s]{{0,10}}?{_WORKPLACE}(?:上|里|那边)?[^，,。！!？?\s]{{0,3}}?"
+                   rf"(?:干活|打工|上班|做工|干|做|当|搬|端盘子|洗碗|帮工|刷|开|打杂|帮厨|做饭|炒菜|服务员)"
                    rf"|(?:出去|出门|外出|在外地|在外面|在外头|到外地|去外地|进城|在城里|去城里)(?:打工|务工|干活|挣钱|打零工|上班)"
                    rf"|(?:在|去|到)[^，,。！!？?\s]{{1,8}}?(?:打工|务工|打零工|干活)|农民工|打工的|务工人员|送外卖|跑外卖|跑快递|当服务员|搬砖"),
     # the work stopped (工地停了, 饭馆关门了, 没活了, 被辞退了)
-    ("work_stopped", rf"{_WORKPLACE}(?:也|都|就|一下|全|突然|说)*(?:停了|停工|停业|关了|关门|封了|倒闭|黄了|不开了|歇业|开不了|不干了|停产|放假)"
+    ("work_stopped", rf"{_WORKPLACE}[^，,。！!？?\s]{{0,8}}?(?:停了|停工|停业|关了|关门|封了|倒闭|黄了|不开了|歇业|开不了|不干了|停产|放假|不要人)"
                      r"|没(?:有)?活(?:干|了|儿)|活(?:儿)?(?:也|都)?(?:停了|没了|断了)|没了活|被(?:辞退|开除|裁|辞)|辞退了|把(?:我|俺|额|人)(?:给)?(?:辞|裁|开)了"
                      r"|不让(?:干|上班|来|去)了|不要人了|失业了|下岗了|工作(?:也|都)?(?:丢了|没了)|丢了工作|停工了|干不成了|干不了了"),
     # no income (没收入, 一分钱没挣上, 工资没发)
     ("no_income", r"没(?:有)?(?:收入|进项|挣(?:上|到|下)?(?:一分)?钱|工资|活干)|一分钱(?:都|也)?没|(?:收入|工资|钱)(?:也|都|就)?(?:没了|断了|停了|没发|没给)"
                   r"|断了收入|无收入|没挣上|挣不上钱|没钱(?:了|花)?|断了生活来源|生活没(?:有)?来源"),
     ("graduate", r"(?:大学|大专|本科|研究生|专科|高职|学院|师范|职院|院校)(?:也|都|已经)?毕业|毕业生|大学生|刚毕业|毕业(?:了|以后|后|之后)(?:到现在|一直)?"),
-    ("own_business", r"(?:自己|我|俺|额)?(?:开|干|办|弄|搞)了?(?:个|一个|家|一家|间|一间)?[^，,。！？!?\s]{0,4}?(?:店|馆|公司|超市|门面|铺子|厂|作坊|工作室|摊子|摊|网店)"
+    ("own_business", r"(?:自己|我|俺|额)?(?:开|干|办|弄|搞)了?(?:个|一个|家|一家|间|一间)?[^，,。！？!?\s]{0,4}?(?:店|馆|公司|超市|门面|铺子|厂|作坊|工作室|摊子|摊|网店|养殖场|养牛场|养羊场|养鸡场|场)"
                      r"|搞(?:了)?(?:个)?[^，,。！？!?\s]{0,3}?(?:养殖|种植|合作社|大棚)|做(?:了点|了)?(?:小)?生意|做买卖|摆摊|创业|干个体|自己干"
                      r"|承包(?:了)?|包了[^，,。！？!?\s]{0,5}?(?:亩|地|鱼塘|果园)|种(?:了)?[^，,。！？!?\s]{0,4}?(?:枸杞|大棚|果树|苹果|蔬菜|药材|西瓜|硒砂瓜)"
                      r"|养(?:了)?[^，,。！？!?\s]{0,4}?(?:牛|羊|鸡|猪|滩羊)"),
-    ("business_failed", r"(?:店|馆|生意|买卖|摊子|公司|养殖|大棚|合作社|铺子|门面|超市)(?:也|都|就|算是)?(?:赔光了|赔了|亏了|亏光了|倒闭了|黄了|关门了|关了|干垮了|赔进去了?|干不下去了|开不下去了|撑不下去了|失败了|干黄了|做不下去了|赔本了?|亏本了?)"
-                        r"|赔光了|血本无归|全赔了|亏了个精光|赔了[0-9一两二三四五六七八九十几好]+万"),
+    ("business_failed", r"(?:店|馆|生意|买卖|摊子|公司|养殖|大棚|合作社|铺子|门面|超市|场子|厂子)(?:也|都|就|算是)?(?:赔光了|赔了|亏了|亏光了|倒闭了|黄了|关门了|关了|干垮了|赔进去了?|干不下去了|开不下去了|撑不下去了|失败了|干黄了|做不下去了|赔本了?|亏本了?)"
+                        r"|赔光了|血本无归|全赔了|亏了个精光|(?:赔|亏)了[0-9.一两二三四五六七八九十几好]+万"),
+    # working now (现在在超市上班): a job said to hold now ends a lost-work reading said before it
+    ("works_now", r"(?:现在|目前|已经|又|刚|如今)(?:也|都|还|又)?(?:在[^，,。！!？?\s]{1,8}?)?(?:上班|上着班|工作|找到(?:了)?工作|找上(?:了)?工作|复工|返岗)(?:了|呢|着)?"),
     ("no_job", r"没(?:有)?(?:找到|找上|找下|找着)(?:工作|活|事干|班上)|找不到(?:工作|活)|工作(?:还|也|都|一直)?没(?:有)?(?:找|着落)|没就业|未就业|待业|一直在家|在家(?:闲着|待着|呆着)|闲在家"),
 )
 
@@ -376,8 +383,11 @@ def _fact_observations(found: Extraction, text: str, turn: int, case: CaseFile) 
     for key, value in found.facts.items():
         if key in ("statuses", "not_statuses"):
             for code in value:
-                out.append(Observation("status", code, turn, context="affirmed" if key == "statuses" else "negated",
-                                       whose=whose))
+                span = next((e for e in spans.get("status", []) + spans.get("not_status", []) if e["value"] == code), None)
+                if span and context_of(text, span["start"], span["end"]) == "hypothetical":
+                    continue  # 是不是马上就把我家低保停了 / 担心以后被取消: asked or feared, not what happened
+                out.append(Observation("status", code, turn, span["text"] if span else "",
+                                       context="affirmed" if key == "statuses" else "negated", whose=whose))
             continue
         if key in ("county", "city"):
             for e in spans.get(key, []):

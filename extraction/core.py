@@ -56,6 +56,7 @@ Value = Any
 # spans stay valid. Only before what 没 negates (not 约莫, 莫急, 莫非, or 莫 as a surname).
 _DIALECT_NEG = re.compile(
     r"(?<![约莫])莫(?=有|得|交|缴|吃|领|拿|参|买|上|办|评|挣|收入|钱|工作|活|找|法|人|啥|什么|了|批|纳|给|复|返|地方|处|饭|米|粮|"
+    r"低保|五保|特困|回|再|开|见|发|到|进|看|去|"
     r"[，,。！!？?；;\s]|$)")
 
 
@@ -845,6 +846,7 @@ _NO = re.compile(r"^(?:不是|不|没有|没|没得|木有|莫有|冇|不能|不
                  r"不属于|不算|没有哩|不是的|回不去|去不了|不可以|没法|不得行)+$")
 
 
+_WAGES = re.compile(r"挣|工资|月薪|收入|上班|找上工作|找到工作|一个月[0-9一两二三四五六七八九十几]")
 # An answer to 您家是低保户吗 that speaks of work or money (工地停了, 钱断了) says what stopped, not the status.
 _OTHER_TOPIC = re.compile(r"工地|厂|活|工作|上班|班|工资|收入|钱|店|饭馆|公司|生意|疫情|车|路|学|病|医院")
 
@@ -908,6 +910,8 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
             out.urgent_reason = original.strip()
         return
     if field_name in NUMBER_FIELDS:
+        if field_name == "medical_out_of_pocket" and _WAGES.search(text):
+            return  # 儿子找上工作了 一个月四千多: a wage, not what the bot asked about
         covered = [(e["start"], e["end"]) for e in out.entities]
         covered += [(m.start(), m.end()) for m in _place_numeral_re().finditer(text)]  # 住在三营镇: no count
         if field_name == "months_without_income":

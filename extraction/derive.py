@@ -128,7 +128,7 @@ def is_unemployed_migrant_worker(case: CaseFile) -> int | None:
     (工地停了, 没活了, 从4月起没收入), in any order over the conversation: measure 5's 失业农民工.
     Returns the turn of the latest evidence, or None."""
     away = _events(case, "works_away")
-    lost = case.of_kind("work_stopped", "no_income", "income_since")
+    lost = _events(case, "work_stopped", "no_income", "income_since")
     if not away or not lost:
         return None
     return max(_turn_of(away), _turn_of(lost))
@@ -138,7 +138,7 @@ def is_failed_startup_graduate(case: CaseFile) -> int | None:
     """A graduate whose own business failed (毕业后开了个奶茶店…赔光了 / 店关了): measure 6's 创业失败大学生."""
     grads = _events(case, "graduate")
     business = _events(case, "own_business")
-    failed = case.of_kind("business_failed") or [o for o in case.of_kind("work_stopped") if business]
+    failed = _events(case, "business_failed") or [o for o in _events(case, "work_stopped") if business]
     if not grads or not business or not failed:
         return None
     return max(_turn_of(grads), _turn_of(business), _turn_of(failed))
@@ -147,7 +147,7 @@ def is_failed_startup_graduate(case: CaseFile) -> int | None:
 def is_unemployed_graduate(case: CaseFile) -> int | None:
     """A graduate without work (毕业了…到现在没找到工作 / 一直在家): measure 6's 未就业大学生."""
     grads = _events(case, "graduate")
-    idle = case.of_kind("no_job", "work_stopped", "no_income")
+    idle = _events(case, "no_job", "work_stopped", "no_income")
     if not grads or not idle:
         return None
     return max(_turn_of(grads), _turn_of(idle))
@@ -157,17 +157,22 @@ def derived_employment(case: CaseFile) -> str | None:
     """The working situation over the whole conversation. A derived unemployment reading replaces a
     stated less specific one; a job said after the evidence (现在又上班了) stands."""
     stated = _latest(case, "employment")
+    working = _latest(case, "works_now")
     for code, evidence in (("failed_startup_graduate", is_failed_startup_graduate),
                            ("unemployed_graduate", is_unemployed_graduate),
                            ("unemployed_migrant_worker", is_unemployed_migrant_worker)):
         turn = evidence(case)
         if turn is None:
             continue
+        if working is not None and working.turn >= turn:
+            return "employed"  # 今年刚毕业…现在在超市上班: working now
         if stated is None:
             return code
         if stated.value in ("employed", "other") and stated.turn > turn:
             return stated.value
         return code if EMPLOYMENT_RANK[code] > EMPLOYMENT_RANK.get(stated.value, 0) else stated.value
+    if stated is None and working is not None and _events(case, "graduate"):
+        return "employed"
     return stated.value if stated else None
 
 

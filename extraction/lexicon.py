@@ -378,7 +378,7 @@ _term("unemployment_insurance", True,
       re_=r"(?:交|缴|缴纳|参加|买|上|有|办)(?:了|过|着)?(?:[0-9一两二三四五六七八九十几好]+(?:个)?(?:多)?(?:年|个月|月)(?:的)?)?"
           r"(?:失业(?:保险|险)|失保)", neg="flip")
 _term("unemployment_insurance", True,
-      re_=r"(?:领|拿|在领|领着|拿着|享受|有)(?:了|着|的是)?失业(?:保险)?(?:金|待遇)|失业(?:保险)?金(?:领着|在领|还在领)",
+      re_=r"(?:领取|领|拿|在领|领着|拿着|享受|有)(?:了|着|的是)?失业(?:保险)?(?:金|待遇)|失业(?:保险)?金(?:领着|在领|还在领)",
       neg="flip", not_after=r"(?:怎么|咋|多少|标准|吗)")
 _term("unemployment_insurance", False,
       re_=r"(?:失业(?:保险|险)|失保)(?:也|都|还|一直|从来)?(?:没有|没|未|木有)(?:交|缴|缴纳|参加|买|上|办|领|覆盖)?(?:过)?", neg="none",
@@ -601,20 +601,21 @@ _term("measure", "3",
       re_=r"(?<=低保)[^，,。！!？?；;]{0,4}?(?:还能|还有|还给|还保|保不保|要不要|会不会|咋办|怎么办|停不停|退不退)",
       requires=r"(?:找到|找上|找下|有了|参加了?)工作|上班了|就业了|挣上钱了|挣钱了", neg="none", priority=-2)
 _term("measure", "3",
-      re_=r"单独(?:给|为|把)?[^，,。！!？?；;]{0,6}?(?:办|纳入|吃|评|享受)(?:个|上)?低保"
+      re_=r"单独(?:给|为|把)?[^，,。！!？?；;]{0,6}?(?:办|纳入|吃|评|享受|申请)(?:个|上)?低保"
           r"|(?:一个人|他自己|她自己|自己一个人)单独(?:办|纳入|吃|评|享受)",
       neg="none", priority=-2)
 # 1: the 600 yuan one-off living subsidy named by its sum (那个六百块的补贴).
 _term("measure", "1", re_=r"(?:600|六百)(?:块|元)?(?:钱)?(?:的)?(?:那个)?(?:一次性)?(?:生活)?(?:补贴|补助)", neg="none",
       priority=-2)
 # Standards of any assistance are set by measure 2 (临时救助的标准, 散居孤儿津贴).
-_term("measure", "2", re_=r"(?:低保|特困|特困供养|临时救助|城乡低保|城市低保|农村低保)(?:的)?(?:保障)?标准"
+_term("measure", "2", re_=r"(?:低保|特困|特困供养|临时救助|城乡低保|城市低保|农村低保)(?:的|今年|现在|目前)?(?:保障)?标准"
                           r"|(?:社会散居|散居|机构内养育|机构养育)?孤儿(?:的)?(?:津贴|基本生活费)", neg="none", priority=-1)
 
 # Questions about what a measure gives without money, or about one of its conditions, in callers' words
 # (issue 12): the answer is the measure itself, whatever the form was asking. Each span is the short cue
 # only (the rest is `requires`), so that it never swallows the facts around it (无收入3个月 不能返岗).
-_ASKED = r"吗|么|嘛|咋办|怎么办|咋弄|谁|有没有|能不能|可不可以|管不管|给不给|会不会|啥|什么|才能|才可以|才算|多少|几"
+_ASKED = (r"吗|么|嘛|撒|咋办|怎么办|咋弄|咋样|怎样|如何|谁|有没有|有无|能不能|能否|可否|是否|可不可以|管不管|给不給|给不给|会不会|啥|什么|"
+          r"才能|才可以|才算|多少|几|询问|咨询|想问|问问|想了解|了解一下|打听")
 # 11: the carer cannot care any more (because of the epidemic): 及时指定其他人员予以照护.
 _term("measure", "11",
       re_=r"(?:谁|有没有人|有人)(?:来|能|给|帮|去)?(?:照顾|照料|照护|伺候|护理|看护)|指定其他人员"
@@ -638,6 +639,31 @@ _term("measure", "8", re_=r"(?:两万|2万|20000|二万)(?:块|元)?(?:钱)?(?:�
 _term("measure", "5", re_=r"几个月|多久|多长时间|多少个月", requires=r"没收入|没有收入|无收入|没活|没工作|没挣钱|不挣钱",
       requires_also=r"才|能|可以|算|吗|么|要|得|需要", neg="none", priority=-2)
 _term("measure", "5", re_=r"(?:不够|不满|没满|没到)(?:三个月|3个月)", requires=_ASKED, neg="none", priority=-2)
+
+# The same, for more measures and in agents' words (询问…是否, 反映…).
+_term("measure", "8", re_=r"(?:满|到|够|达到|超过|过)(?:两万|2万|二万|20000)(?:元|块)?(?:钱)?(?:才|以上|及以上)", neg="none", priority=-2)
+_term("measure", "10", re_=r"没(?:有)?人(?:来|去)?(?:看|看望|探望|走访|问)(?:过|一下)?(?:他|她|俺|我|额|老人|老汉)", neg="none", priority=-2)
+_term("measure", "15", re_=r"上门(?:帮忙|做饭|照顾|服务|送)|做饭(?:都|也)?(?:困难|难|做不了)|做不了饭", requires=_ASKED, neg="none",
+      priority=-2)
+_term("measure", "16", ["开导", "疏导", "慰问"], requires=_ASKED, neg="none", priority=-2)
+_term("measure", "13", re_=r"低收入(?:人口)?(?:监测|动态监测|信息库|库)|返贫|监测对象|防返贫", requires=_ASKED, neg="none", priority=-2)
+_term("measure", "14", re_=r"(?:开|要|交)(?:很多|好多|多项|一堆|各种)?证明|证明(?:材料)?(?:太多|多得很|一大堆)|民主评议|简化|审核确认|办理流程|手续(?:太)?(?:多|麻烦)",
+      requires=_ASKED, neg="none", priority=-2)
+_term("measure", "17", re_=r"失业登记|人社(?:部门|局)?|人力资源(?:和)?社会保障|(?:核对|比对|核实)(?:信息)?", requires=_ASKED, neg="none", priority=-2)
+_term("measure", "18", re_=r"(?:名单|低保户|救助)[^，,。！!？?；;]{0,8}?(?:公布|公开|公示)|(?:公布|公开|公示)[^，,。！!？?；;]{0,6}?(?:名单|低保)",
+      neg="none", priority=-2)
+_term("measure", "20", re_=r"(?:会不会|要不要|是否|会)(?:被)?问责|(?:多算|算错|发错|多发)[^，,。！!？?；;]{0,10}?(?:纠正|问责|处分)|免予问责",
+      neg="none", priority=-2)
+_term("measure", "12", re_=r"(?:急事|紧急情况|困难)[^，,。！!？?；;]{0,8}?(?:打哪个电话|找谁|找哪|打什么电话|咋求助|怎么求助|向谁求助)"
+                           r"|(?:打哪个电话|找谁|找哪里)(?:求助|反映)", neg="none", priority=-2)
+_term("measure", "9", re_=r"(?:万一|哪天|以后)[^，,。！!？?；;]{0,8}?没(?:有)?(?:吃的|饭吃|钱)[^。！!？?；;]{0,8}?(?:咋办|怎么办|找谁)", neg="none",
+      priority=-2)
+_term("measure", "3", re_=r"(?:是不是|会不会|要不要)[^，,。！!？?；;]{0,8}?低保[^，,。！!？?；;]{0,3}?(?:停|取消|退|断|撤)", neg="none", priority=9)
+
+# Applying for dibao itself (能申请低保不, 能不能再申请低保): measure 3, 对符合低保条件的…及时纳入低保范围.
+_term("measure", "3", re_=r"(?:能|能不能|可以|可不可以|能否|咋|怎么|如何|想)(?:再|重新)?(?:申请|申|办|评|吃|进)(?:个|上)?低保"
+                          r"|低保(?:还)?(?:能不能|能否|可不可以|咋|怎么|如何)(?:再)?(?:申请|办|评)|(?:为啥|为什么|凭啥)(?:我家|俺家|额家)?(?:没有|没|不给)(?:评上|吃上)?低保",
+      neg="none", priority=-2)
 
 # ---- question-and-answer notes (有没有失业保险？没有 / 失业保险：无 / 能返岗吗 不能 / 低保？是) ----
 # The answer after a question decides the polarity of what the question names.
