@@ -91,6 +91,16 @@ class ActionAnswerEntitlement(SafeAction):
             _about_then(dispatcher, evaluation, facts)
             known = replies.known_text(facts)
             named = named_measures(tracker)
+            again = tracker.get_slot("entitlement_answered") and not tracker.get_slot("facts_changed")
+            if not named and (again or replies.asks_when(state.latest_text(tracker))):
+                # 啥时候发 / 啥时候能到账, or the same question again with nothing new: the text of the
+                # measures that pay says when and how, rather than the same summary once more
+                named = [m["id"] for m in replies.eligible(evaluation) if m.get("kind") == "benefit"][:3]
+                if again and named:
+                    answer_measures(dispatcher, tracker, named)
+                    events += _follow_up(dispatcher, tracker, evaluation, events)
+                    return events
+                named = []
             if named:  # 那个一次性生活补贴还能领吗: the measure asked about is the answer
                 answer_measures(dispatcher, tracker, named)
             elif replies.wants_detail(state.latest_text(tracker)):
@@ -114,6 +124,14 @@ class ActionAnswerEntitlement(SafeAction):
                 possible = replies.possible_lines(evaluation, facts, lambda f: state.evaluate(f)[0])
                 if possible:
                     dispatcher.utter_message(response="utter_entitlement_possible", lines=possible)
+                missed, refused = replies.near_misses(evaluation, facts, tracker.get_slot("measures_refused"))
+                if missed:
+                    dispatcher.utter_message(response="utter_near_miss", lines=missed)
+                    events.append(SlotSet("measures_refused", refused))
+                if replies.asks_when(state.latest_text(tracker)):
+                    texts = replies.citation_lines(evaluation)
+                    if texts:
+                        dispatcher.utter_message(response="utter_measure_texts", lines=texts)
             events += _follow_up(dispatcher, tracker, evaluation, events)
             if not named:  # one measure answered is not the whole answer yet
                 events.append(SlotSet("entitlement_answered", True))

@@ -183,12 +183,22 @@ class AskFact(SafeAction):
             dispatcher.utter_message(response="utter_ask_fact_noted", noted=noted, question=question)
         else:
             dispatcher.utter_message(response="utter_ask_fact", question=question)
+        # what hangs on this very question (如果不属于城乡低保对象：第5条…1,950元), and a measure the case
+        # is about that a figure rules out (不足3个月): said with the question, so the caller hears it now
+        facts = state.current_facts(tracker)
+        stake = replies.possible_lines(evaluation, facts, lambda f: state.evaluate(f)[0], only_field=field)
+        if stake:
+            dispatcher.utter_message(response="utter_ask_fact_stake", lines=stake)
+        missed, refused = replies.near_misses(evaluation, facts, tracker.get_slot("measures_refused"))
+        if missed:
+            dispatcher.utter_message(response="utter_near_miss", lines=missed)
         asked = int(tracker.get_slot("questions_asked") or 0) + 1
         streak = tracker.get_slot("ask_streak")
         again = isinstance(streak, list) and len(streak) == 2 and streak[0] == field
         events = [SlotSet("questions_asked", asked), SlotSet("last_asked_field", field),
                   SlotSet("ask_streak", [field, (int(streak[1]) + 1) if again else 1])]
-        return events + ([SlotSet("measures_told", told)] if fresh else [])
+        return events + ([SlotSet("measures_told", told)] if fresh else []) + (
+            [SlotSet("measures_refused", refused)] if missed else [])
 
 
 def _ask_class(slot: str) -> type:

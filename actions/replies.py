@@ -124,7 +124,27 @@ def _condition_text(field: str, value: bool) -> str | None:
     return policy_kb.said_for(field, value)
 
 
-def possible_lines(evaluation: dict, facts: dict, evaluate, limit: int = 3) -> str:
+# The benefit measures a case is plainly about, by the fact that points to each: when a figure rules one
+# out (its reasons say which line was missed), the caller hears why, once.
+_ABOUT = {5: lambda f: f.get("employment") == "unemployed_migrant_worker",
+          6: lambda f: f.get("employment") in ("unemployed_graduate", "failed_startup_graduate"),
+          8: lambda f: f.get("medical_out_of_pocket") is not None}
+
+
+def near_misses(evaluation: dict, facts: dict, refused) -> tuple[str, list[int]]:
+    """(Why the measures the case is about are ruled out, not told before; the ids told so far)."""
+    refused = [int(r) for r in refused or [] if str(r).isdigit()]
+    lines, ids = [], []
+    for m in evaluation.get("measures", []):
+        about = _ABOUT.get(m.get("id"))
+        if m.get("status") != "not_eligible" or about is None or not about(facts) or m["id"] in refused:
+            continue
+        lines.append(f"第{m['id']}条{m.get('title', '')}：{'；'.join(m.get('reasons') or [])}")
+        ids.append(m["id"])
+    return "；".join(lines), refused + ids
+
+
+def possible_lines(evaluation: dict, facts: dict, evaluate, limit: int = 3, only_field: str | None = None) -> str:
     """Money a caller would get if one more yes/no answer went their way (如果不属于城乡低保对象：
     第5条…). Only measures waiting for exactly one yes/no fact are tried, both ways,
     with the real rules (`evaluate`), so nothing is promised that policy_kb would not say."""
@@ -137,6 +157,8 @@ def possible_lines(evaluation: dict, facts: dict, evaluate, limit: int = 3) -> s
         if m.get("status") != "need_info" or m.get("kind") != "benefit" or len(missing) != 1:
             continue
         field = missing[0]
+        if only_field and field != only_field:
+            continue
         if not field.startswith("statuses.") and vocab.get(field, {}).get("type") != "boolean":
             continue
         for value in (True, False):
@@ -245,6 +267,21 @@ def asks_question(text: str) -> bool:
     if "？" in text or "?" in text:
         return True
     return text.rstrip("。.！!～~ ").endswith(_QUESTION_ENDS) or any(w in text for w in _QUESTION_WORDS)
+
+
+_WHEN_WORDS = ("啥时候", "什么时候", "几时", "哪天", "到账", "发放时间", "多会儿", "啥时", "几号", "多久能")
+
+
+def asks_when(text: str) -> bool:
+    """啥时候发 / 啥时候能到账: when money comes, which the measures' own text says."""
+    return any(w in (text or "") for w in _WHEN_WORDS)
+
+
+def citation_lines(evaluation: dict, limit: int = 3) -> str:
+    """The text of the eligible measures that pay (when, how often, through whom)."""
+    lines = [f"· {m['citation']}" for m in eligible(evaluation)
+             if m.get("kind") == "benefit" and m.get("citation")][:limit]
+    return "\n".join(lines)
 
 
 def wants_detail(text: str) -> bool:

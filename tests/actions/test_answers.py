@@ -277,3 +277,24 @@ def test_a_standard_paid_monthly_reads_as_monthly_in_the_summary():
     ev = _evaluate({"statuses": ["tekun"], "residence": "urban", "household_size": 1})
     m2 = replies.status_for(ev, 2)["amounts"][0]
     assert f"{m2['label']}每月{replies.money(m2['value'])}元" in policy_kb.summarize(ev)
+
+
+def test_a_when_question_hears_the_measures_own_text(in_force, domain):
+    from actions.answers import ActionAnswerEntitlement
+
+    facts = {"county": "兴庆区", "residence": "urban", "household_size": 4, "statuses": ["dibao"]}
+    messages, _ = run(ActionAnswerEntitlement(), make_tracker("那个600的补贴啥时候发么", intent="ask_entitlement",
+                                                              slots={"facts": facts}), domain)
+    texts = [m for m in messages if m["response"] == "utter_measure_texts"]
+    assert texts and "每人每月发放" in texts[0]["lines"]
+
+
+def test_the_same_question_again_with_nothing_new_is_not_the_same_summary(in_force, domain):
+    from actions.answers import ActionAnswerEntitlement
+
+    facts = {"county": "泾源县", "statuses": ["dibao"]}
+    tracker = make_tracker("那到底能不能领", intent="ask_entitlement",
+                           slots={"facts": facts, "entitlement_answered": True, "facts_changed": []})
+    messages, _ = run(ActionAnswerEntitlement(), tracker, domain)
+    assert "utter_entitlement" not in responses(messages)
+    assert any(r.startswith("utter_measure_") for r in responses(messages))

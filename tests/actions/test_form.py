@@ -344,3 +344,25 @@ def test_facts_spread_over_three_messages_are_combined_in_the_case_file(in_force
 def test_a_relatives_county_is_not_replaced_by_the_callers_town(in_force, domain):
     facts = _chat(domain, ["我大伯是西吉县农村的低保户", "我在银川上班，帮他问问"])["facts"]
     assert facts["county"] == "西吉县" and "dibao" in facts["statuses"]
+
+
+def test_a_question_says_the_money_that_hangs_on_it(in_force, domain):
+    facts = {"county": "海原县", "employment": "unemployed_migrant_worker", "months_without_income": 4,
+             "can_return_to_work": False, "unemployment_insurance": False}
+    messages, _ = run(ASK_ACTIONS["ask_status_dibao"](), make_tracker("", slots={"facts": facts}), domain)
+    names = responses(messages)
+    assert "utter_ask_fact_stake" in names
+    stake = next(m for m in messages if m["response"] == "utter_ask_fact_stake")["lines"]
+    assert "第5条" in stake and "如果" in stake
+
+
+def test_a_measure_the_case_is_about_that_a_figure_rules_out_is_explained_once(in_force, domain):
+    facts = {"county": "海原县", "employment": "unemployed_migrant_worker", "months_without_income": 2,
+             "can_return_to_work": False, "not_statuses": ["dibao"]}
+    messages, events = run(ASK_ACTIONS["ask_unemployment_insurance"](), make_tracker("", slots={"facts": facts}), domain)
+    miss = [m for m in messages if m["response"] == "utter_near_miss"]
+    assert miss and "第5条" in miss[0]["lines"] and "3" in miss[0]["lines"]
+    told = slot_events(events)["measures_refused"]
+    messages, _ = run(ASK_ACTIONS["ask_unemployment_insurance"](),
+                      make_tracker("", slots={"facts": facts, "measures_refused": told}), domain)
+    assert "utter_near_miss" not in responses(messages)
