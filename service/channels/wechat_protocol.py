@@ -164,12 +164,15 @@ class Inbound:
     def dedupe_key(self) -> str:
         # WeChat's rule for finding retries: MsgId for messages, FromUserName + CreateTime for
         # events, and the event too: a retry repeats it, while two events of one second (subscribe,
-        # then the LOCATION report the account asked for) are two pushes, each answered. ≤ 196
-        # characters (openid ≤ 128, CreateTime ≤ 20).
+        # then the LOCATION report the account asked for) are two pushes, each answered. Both are
+        # scoped to our account and the sender: a MsgId that another sender's message (or another
+        # Official Account's) happens to carry is a new message, never a retry of this one, so one
+        # caller's stored reply can never reach another. ≤ 400 characters (account and openid ≤ 128
+        # each, MsgId ≤ 64, CreateTime ≤ 20).
         if self.msg_id:
-            return f"msg:{self.msg_id}"
+            return f"msg:{self.account}:{self.openid}:{self.msg_id}"
         kind = (self.event or self.msg_type)[:40]
-        return f"event:{self.openid}:{self.create_time}:{kind}"
+        return f"event:{self.account}:{self.openid}:{self.create_time}:{kind}"
 
     @property
     def openid_ref(self) -> str:

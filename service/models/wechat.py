@@ -20,9 +20,9 @@ DELIVERY_STATES = ("pending", "sent", "dead")
 
 
 class WeChatInbound(Base):
-    """One pushed message or event. The unique `dedupe_key` (msg:<MsgId>, or
-    event:<FromUserName>:<CreateTime>:<Event>) is claimed by INSERT before any work: WeChat's retries of
-    the same message, on any worker, find the row and get the stored reply."""
+    """One pushed message or event. The unique `dedupe_key` (msg:<ToUserName>:<FromUserName>:<MsgId>, or
+    event:<ToUserName>:<FromUserName>:<CreateTime>:<Event>) is claimed by INSERT before any work: WeChat's
+    retries of the same message by the same sender, on any worker, find the row and get the stored reply."""
 
     __tablename__ = "wechat_inbound"
     __table_args__ = (
@@ -33,7 +33,7 @@ class WeChatInbound(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(400), unique=True)
     openid: Mapped[str] = mapped_column(String(128))
     account: Mapped[str] = mapped_column(String(128))  # ToUserName: our account's original id
     msg_type: Mapped[str] = mapped_column(String(32))
@@ -55,7 +55,7 @@ class WeChatDelivery(Base):
     __table_args__ = (Index("ix_wechat_deliveries_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(400), unique=True)
     openid: Mapped[str] = mapped_column(String(128))
     parts: Mapped[list] = mapped_column(default=list)
     parts_sent: Mapped[int] = mapped_column(default=0)

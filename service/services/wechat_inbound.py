@@ -1,7 +1,7 @@
 """Answering WeChat pushes: each message once, within the passive-reply deadline or later.
 
 For every authentic message:
-1. claim it: INSERT a `wechat_inbound` row keyed by MsgId (events: sender + CreateTime). A retry
+1. claim it: INSERT a `wechat_inbound` row keyed by (account, sender, MsgId) (events: account, sender, CreateTime, Event). A retry
    of the same message, on any worker, hits the unique key and gets the stored reply (or waits
    briefly for it, or "success" while the first attempt is still working);
 2. answer it in a worker thread: text goes to the assistant through the service's chat path
@@ -25,6 +25,7 @@ raised (service.core.db.error_fields).
 from __future__ import annotations
 
 import asyncio
+import re
 import logging
 import threading
 import time
@@ -63,6 +64,19 @@ SUBSCRIBE_EVENTS = {"subscribe", "subscribe_scan", "subscribe_scan_product"}
 GREETED_EVENTS = SUBSCRIBE_EVENTS | {"click", "scan"}
 # The longest a message waits for the same caller's previous one (Rasa's own timeout is 15 s).
 TURN_PATIENCE = 20.0
+
+
+class ForeignRow(Exception):
+    """The claimed key's row belongs to another sender or account."""
+
+
+_TO_USER = re.compile(r"<ToUserName>\s*(?:<!\[CDATA\[(.*?)\]\]>|([^<]*))\s*</ToUserName>", re.S)
+
+
+def reply_is_for(reply_xml: str, openid: str) -> bool:
+    """Whether a stored passive reply is addressed to `openid` (its ToUserName)."""
+    m = _TO_USER.search(reply_xml or "")
+    return bool(m) and (m.group(1) if m.group(1) is not None else m.group(2)).strip() == openid
 
 
 @lru_cache(maxsize=1)
@@ -208,6 +222,11 @@ class WeChatChannel:
             row = s.scalar(select(WeChatInbound).where(WeChatInbound.dedupe_key == msg.dedupe_key))
             if row is None:  # cannot happen: one of the two unique keys collided
                 raise RuntimeError("wechat claim collided with no row")
+            if row.openid != msg.openid or row.account != msg.account:
+                # cannot happen with the sender in the key; if it ever did, the reply is somebody else's
+                log.error("wechat retry key matched another sender's message", extra={
+                    "event": "wechat.foreign_row", "openid_ref": msg.openid_ref})
+                raise ForeignRow()
             return row
 
     def _stored(self, key: str) -> WeChatInbound | None:
@@ -223,6 +242,10 @@ class WeChatChannel:
                 return if_late
             await asyncio.sleep(0.05)
             row = await run_in_threadpool(self._stored, msg.dedupe_key)
+        if row.reply_xml and not reply_is_for(row.reply_xml, msg.openid):
+            log.error("wechat stored reply addressed to another sender: not returned",
+                      extra={"event": "wechat.foreign_reply", "openid_ref": msg.openid_ref})
+            return SUCCESS
         log.info("wechat retry answered from the stored reply",
                  extra={"event": "wechat.retry", "openid_ref": msg.openid_ref, "state": row.state})
         return row.reply_xml or SUCCESS
@@ -450,6 +473,12 @@ class WeChatChannel:
                 log.warning("wechat: database unavailable, message answered unclaimed: %s",
                             describe_error(exc), extra={"event": "wechat.db_unavailable", "step": "claim",
                                                         "openid_ref": msg.openid_ref})
+                job = self.executor.submit(self.answer_unclaimed, msg, race, turn)
+                submitted = True
+                reply = await asyncio.wrap_future(job)
+                return reply if reply is not None else race.reply_if_late
+            except ForeignRow:
+                # never another caller's reply: answer this message on its own, unclaimed
                 job = self.executor.submit(self.answer_unclaimed, msg, race, turn)
                 submitted = True
                 reply = await asyncio.wrap_future(job)

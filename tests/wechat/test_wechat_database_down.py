@@ -30,6 +30,7 @@ from tests.log_support import capture_json_logs
 from tests.outage_support import database_outage
 from tests.service.test_chat_database_down import held_files, tickets_of
 from tests.wechat.conftest import (
+    ACCOUNT,
     FakeAssistant,
     WeChatSide,
     clean,
@@ -258,7 +259,7 @@ def test_a_late_answer_is_queued_when_the_database_is_back_in_time(outage, spool
             time.sleep(0.05)
     [(key, to, parts)] = rows
     parts = json.loads(parts) if isinstance(parts, str) else parts
-    assert key == f"msg:{msg_id}" and to == openid and parts == ["助手答复：我在西吉县"]
+    assert key == f"msg:{ACCOUNT}:{openid}:{msg_id}" and to == openid and parts == ["助手答复：我在西吉县"]
     assert api.to(openid) == []  # the outbox worker sends it (not started in this test), not twice
 
 

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from service.models.base import utcnow
 from service.models.wechat import WeChatDelivery, WeChatInbound
 from service.services.wechat_inbound import PENDING_TEXT
-from tests.wechat.conftest import WeChatSide, make_app, new_msg_id, new_openid, text_xml
+from tests.wechat.conftest import ACCOUNT, WeChatSide, make_app, new_msg_id, new_openid, text_xml
 
 # Long enough that a fast answer is passive even on a busy test machine.
 DEADLINE = 1.5
@@ -62,10 +62,10 @@ def test_slow_assistant_success_now_answer_later_with_a_retry(client, wechat, as
     assert wechat.push(text_xml(openid, "我在固原，失业三个月了", msg_id)).plain == "success"
 
     [row] = wait_for(lambda: deliveries(db))  # the assistant finished: its answer is in the outbox
-    stored = inbound(db, f"msg:{msg_id}")
+    stored = inbound(db, f"msg:{ACCOUNT}:{openid}:{msg_id}")
     assert stored.state == "deferred" and stored.reply_xml == "success"
     assert wechat.push(text_xml(openid, "我在固原，失业三个月了", msg_id)).plain == "success"
-    assert row.openid == openid and row.dedupe_key == f"msg:{msg_id}" and row.state == "pending"
+    assert row.openid == openid and row.dedupe_key == f"msg:{ACCOUNT}:{openid}:{msg_id}" and row.state == "pending"
     worker = client.app.state.wechat_channel.worker
     wechat_api.fail_next = 1  # WeChat's API hiccups once
     assert worker.drain_once() == 0
@@ -119,7 +119,7 @@ def test_without_api_credentials_the_late_answer_waits_for_xiangxi(settings_kwar
         key = new_msg_id()
         r = wx.push(text_xml(openid, "我能领什么", key))
         assert r.content == PENDING_TEXT and "详细" in r.content
-        wait_for(lambda: inbound(db, f"msg:{key}").state == "deferred")  # the assistant finished
+        wait_for(lambda: inbound(db, f"msg:{ACCOUNT}:{openid}:{key}").state == "deferred")  # the assistant finished
         assistant.delay = 0
         r = wx.push(text_xml(openid, "详细", new_msg_id()))
         assert r.content == "助手答复：我能领什么"

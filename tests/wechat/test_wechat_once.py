@@ -203,3 +203,55 @@ def test_turns_keep_arrival_order_and_never_stall_for_good():
     t0.done()  # twice is harmless
     t3 = _Turn(line)
     assert not t3.wait(0.05)  # t2 never finishes: t3 gives up waiting after its patience
+
+
+def test_another_senders_message_with_the_same_msg_id_gets_its_own_answer(wechat, assistant, db):
+    """Issue 14: a MsgId is unique per sender only as far as we rely on it; B's colliding message is
+    B's, processed anew, and A's stored reply never reaches B."""
+    a, b, msg_id = new_openid(), new_openid(), new_msg_id()
+    first = wechat.push(text_xml(a, "我是A", msg_id))
+    second = wechat.push(text_xml(b, "我是B", msg_id))
+    assert first.content == "助手答复：我是A" and first.fields["ToUserName"] == a
+    assert second.content == "助手答复：我是B" and second.fields["ToUserName"] == b
+    assert len(assistant.calls) == 2 and counts(db)["wechat_inbound"] == 2
+    # and A's own retry is still A's stored reply, processed once
+    again = wechat.push(text_xml(a, "我是A", msg_id))
+    assert again.body == first.body and len(assistant.calls) == 2
+
+
+def test_the_same_msg_id_on_another_official_account_is_another_message(wechat, assistant, db):
+    openid, msg_id = new_openid(), new_msg_id()
+    one = wechat.push(text_xml(openid, "第一个号", msg_id))
+    other = wechat.push(text_xml(openid, "第二个号", msg_id, account="gh_otheraccount1"))
+    assert (one.content, other.content) == ("助手答复：第一个号", "助手答复：第二个号")
+    assert other.fields["FromUserName"] == "gh_otheraccount1"
+
+
+def test_an_urgent_message_colliding_with_another_senders_msg_id_opens_its_own_ticket(real_chat_app, db):
+    app, _ = real_chat_app
+    a, b, msg_id = new_openid(), new_openid(), new_msg_id()
+    with TestClient(app) as c:
+        side = WeChatSide(c)
+        ra = side.push(text_xml(a, URGENT, msg_id))
+        rb = side.push(text_xml(b, "我在隆德县，家里断粮了，孩子饿得直哭", msg_id))
+        rb_again = side.push(text_xml(b, "我在隆德县，家里断粮了，孩子饿得直哭", msg_id))
+    assert ra.fields["ToUserName"] == a and rb.fields["ToUserName"] == b and rb_again.body == rb.body
+    with db.sessionmaker() as s:
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+    assert [t.conversation_id for t in tickets] == [a, b]
+    assert [t.county for t in tickets] == ["西吉县", "隆德县"]
+    assert f"工单编号 {tickets[0].id}" in ra.content and f"工单编号 {tickets[0].id}）" not in rb.content
+    assert f"工单编号 {tickets[1].id}" in rb.content and "西吉县" not in rb.content
+
+
+def test_a_stored_reply_addressed_to_someone_else_is_never_returned(wechat, assistant, db):
+    from service.models.wechat import WeChatInbound
+
+    openid, msg_id = new_openid(), new_msg_id()
+    wechat.push(text_xml(openid, "你好", msg_id))
+    with db.sessionmaker() as s:  # a row damaged by hand (or by a bug): its reply is another caller's
+        row = s.scalar(select(WeChatInbound))
+        row.reply_xml = row.reply_xml.replace(openid, "oSomebodyElse")
+        s.commit()
+    again = wechat.push(text_xml(openid, "你好", msg_id))
+    assert again.plain == "success" and len(assistant.calls) == 1

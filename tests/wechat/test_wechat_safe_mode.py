@@ -103,3 +103,12 @@ def test_url_check_in_safe_mode_still_echoes_plain_echostr(client):
     r = client.get("/wechat", params={"signature": sha1_sorted(TOKEN, ts, nonce), "timestamp": ts,
                                       "nonce": nonce, "echostr": "e123"})
     assert r.status_code == 200 and r.text == "e123"
+
+
+def test_encrypted_messages_of_two_senders_with_one_msg_id_are_answered_each_to_its_sender(wechat, assistant):
+    a, b, msg_id = new_openid(), new_openid(), new_msg_id()
+    ra = wechat.push(text_xml(a, "甲的问题", msg_id))
+    rb = wechat.push(text_xml(b, "乙的问题", msg_id))
+    assert ra.fields["ToUserName"] == a and ra.content == "助手答复：甲的问题"
+    assert rb.fields["ToUserName"] == b and rb.content == "助手答复：乙的问题"
+    assert len(assistant.calls) == 2

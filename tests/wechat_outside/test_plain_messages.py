@@ -129,3 +129,16 @@ def test_a_slow_assistant_gets_success_in_time_and_the_answer_by_custom_send(wec
         for t in upstream.token_requests)
     time.sleep(1.0)
     assert len(upstream.sent_to(openid)) == 1  # sent once
+
+
+def test_two_senders_whose_messages_carry_one_msg_id_each_get_their_own_answer(wechat, upstream):
+    """MsgId is unique only as WeChat promises; a colliding id from another sender is that sender's
+    own message: processed, answered to them, and the first sender's reply never reaches them."""
+    a, b, msg_id = new_openid(), new_openid(), new_msg_id()
+    first = assert_answers(wechat.push(text_msg(a, "甲：我在西吉县", msg_id)), a)
+    second = assert_answers(wechat.push(text_msg(b, "乙：我在隆德县", msg_id)), b)
+    assert first == "答：甲：我在西吉县" and second == "答：乙：我在隆德县"
+    assert upstream.calls_for(a) == ["甲：我在西吉县"] and upstream.calls_for(b) == ["乙：我在隆德县"]
+    # a's retry is still answered once, from a's stored reply
+    assert assert_answers(wechat.push(text_msg(a, "甲：我在西吉县", msg_id)), a) == first
+    assert upstream.calls_for(a) == ["甲：我在西吉县"]

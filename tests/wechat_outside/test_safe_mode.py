@@ -203,3 +203,11 @@ def test_slow_assistant_in_safe_mode(wechat, upstream):
     assert first.silent and first.elapsed < 5.0, (first.body[:80], first.elapsed)
     sent = wait_for(lambda: upstream.sent_to(openid), timeout=20)
     assert sent == [{"touser": openid, "msgtype": "text", "text": {"content": "答：临时救助怎么申请"}}]
+
+
+def test_encrypted_messages_of_two_senders_with_one_msg_id_are_each_answered_to_their_sender(wechat, upstream):
+    a, b, msg_id = new_openid(), new_openid(), new_msg_id()
+    first = assert_answers(wechat.push(text_msg(a, "甲的问题", msg_id)), a)
+    second = assert_answers(wechat.push(text_msg(b, "乙的问题", msg_id)), b)
+    assert (first, second) == ("答：甲的问题", "答：乙的问题")
+    assert upstream.calls_for(b) == ["乙的问题"]

@@ -252,7 +252,11 @@ class Platform:
         openid = re.search(r"<FromUserName><!\[CDATA\[(.*?)\]\]>", xml)
         body, encrypted = self.envelope(xml, app_id=app_id)
         q = self.query(openid.group(1) if openid else None, encrypted, timestamp=timestamp, nonce=nonce)
-        return self.post(q, body)
+        reply = self.post(q, body)
+        if reply.fields is not None and openid:
+            # 被动回复: the reply goes back to whoever sent the push, never to anybody else
+            assert reply.fields["ToUserName"] == openid.group(1), (reply.fields["ToUserName"], openid.group(1))
+        return reply
 
     def post(self, params: dict, body: bytes, headers: dict | None = None) -> Reply:
         t0 = time.monotonic()
