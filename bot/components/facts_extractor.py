@@ -34,6 +34,11 @@ class FactsEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "FactsEntityExtractor":
+        # The Rasa server creates its components at start-up: the moment to install the project's
+        # one-validator action-response check (bot/components/fast_validation.py, issue 13).
+        from bot.components.fast_validation import install
+
+        install()
         return cls(config)
 
     @staticmethod

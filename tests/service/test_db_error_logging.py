@@ -116,7 +116,7 @@ def turn(session, message: str, sender: str = "s-1"):
 
 
 def test_chat_extraction_error(session, monkeypatch, log_lines):
-    monkeypatch.setattr(chat.policy, "extract", lambda _message: fail())
+    monkeypatch.setattr(chat.policy, "read_message", lambda *_a, **_k: fail())  # the case-file reading
     result = turn(session, f"{WORDS}，电话{PHONE}")
     log_lines.assert_clean()
     assert result.fallback  # the caller is still answered
