@@ -10,8 +10,8 @@
 # The model is named after a hash of everything training reads (scripts/model_hash.py) and kept
 # in a cache outside the tree, so an unchanged hash never trains again, even on a fresh clone.
 TEST_TARGETS += test-bot
-BENCH_TARGETS += bench-bot
-.PHONY: rasa-model rasa-serve actions-serve test-bot bench-bot rasa-validate
+BENCH_TARGETS += bench-bot bench-chat
+.PHONY: rasa-model rasa-serve actions-serve test-bot bench-bot bench-chat rasa-validate
 
 RASA := $(RASA_VENV)/bin/rasa
 MODEL_HASH := $(shell python3 scripts/model_hash.py)
@@ -63,3 +63,9 @@ test-bot: rasa-validate rasa-model
 bench-bot: rasa-model
 	@mkdir -p bench/results
 	HOTLINE_RASA_MODEL=$(RASA_MODEL) $(RASA_PY) bench/bench_bot.py --calls 200 --out bench/results/bot.json
+
+# Chat turns end to end, before and after the precompiled action-response validator, in one run
+# (two systems of its own, one after the other, on ports 8021/5025/5075): bench/results/chat.json.
+bench-chat: $(SVC_STAMP) rasa-model
+	@mkdir -p bench/results
+	HOTLINE_RASA_MODEL=$(RASA_MODEL) $(PY) bench/bench_chat.py --out bench/results/chat.json
