@@ -1,9 +1,11 @@
 """Answering WeChat pushes: each message once, within the passive-reply deadline or later.
 
 For every authentic message:
-1. claim it: INSERT a `wechat_inbound` row keyed by (account, sender, MsgId) (events: account, sender, CreateTime, Event). A retry
-   of the same message, on any worker, hits the unique key and gets the stored reply (or waits
-   briefly for it, or "success" while the first attempt is still working);
+1. claim it: INSERT a `wechat_inbound` row keyed by (account, sender, MsgId) (events: account,
+   sender, CreateTime, Event). A retry of the same message by the same sender, on any worker, hits
+   the unique key and gets the stored reply (or waits briefly for it, or "success" while the first
+   attempt is still working); another sender's message with the same MsgId is a new message, and
+   a stored reply addressed (ToUserName) to anyone but the sender is never returned;
 2. answer it in a worker thread: text goes to the assistant through the service's chat path
    (`service.services.chat.handle_turn`, channel "wechat", the openid as sender);
 3. race the deadline: in memory (`_Race`), so the reply at the deadline needs no database
@@ -25,8 +27,8 @@ raised (service.core.db.error_fields).
 from __future__ import annotations
 
 import asyncio
-import re
 import logging
+import re
 import threading
 import time
 import weakref
@@ -242,7 +244,7 @@ class WeChatChannel:
                 return if_late
             await asyncio.sleep(0.05)
             row = await run_in_threadpool(self._stored, msg.dedupe_key)
-        if row.reply_xml and not reply_is_for(row.reply_xml, msg.openid):
+        if row.reply_xml and row.reply_xml != SUCCESS and not reply_is_for(row.reply_xml, msg.openid):
             log.error("wechat stored reply addressed to another sender: not returned",
                       extra={"event": "wechat.foreign_reply", "openid_ref": msg.openid_ref})
             return SUCCESS

@@ -209,6 +209,15 @@ class Reply:
         return self.fields.get("Content") if self.fields else None
 
 
+def sender_of(xml: str | bytes) -> str | None:
+    """The push's FromUserName, when the XML is well-formed and has exactly one."""
+    try:
+        found = [e.text for e in ET.fromstring(xml).iter("FromUserName")]
+    except ET.ParseError:
+        return None
+    return found[0] if len(found) == 1 else None
+
+
 class WeChatSide:
     """Signs and (in safe mode) encrypts pushes as WeChat does, and reads the replies back,
     checking the reply's msg_signature."""
@@ -243,7 +252,12 @@ class WeChatSide:
             body = xml.encode("utf-8") if isinstance(xml, str) else xml
             q = self.query(timestamp=timestamp, nonce=nonce, signature=signature)
         r = self.http.post("/wechat", params=q, content=body, headers={"Content-Type": "text/xml"})
-        return self.read(r)
+        reply = self.read(r)
+        sender = sender_of(xml)
+        if reply.fields is not None and sender is not None:
+            # A passive reply goes to whoever sent the push (issue 14: never to another caller).
+            assert reply.fields.get("ToUserName") == sender, (reply.fields.get("ToUserName"), sender)
+        return reply
 
     def read(self, r) -> Reply:
         if r.status_code != 200:

@@ -3,6 +3,7 @@ CreateTime) get the same reply and are processed once — sequential, overlappin
 restart of the service; an urgent message retried three times opens exactly one ticket."""
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 
@@ -13,6 +14,7 @@ from starlette.testclient import TestClient
 from service.models.conversation import Conversation
 from service.models.ticket import Ticket
 from service.services.rasa import FakeRasa
+from tests.log_support import capture_json_logs
 from tests.wechat.conftest import (
     FakeAssistant,
     WeChatSide,
@@ -253,5 +255,30 @@ def test_a_stored_reply_addressed_to_someone_else_is_never_returned(wechat, assi
         row = s.scalar(select(WeChatInbound))
         row.reply_xml = row.reply_xml.replace(openid, "oSomebodyElse")
         s.commit()
-    again = wechat.push(text_xml(openid, "你好", msg_id))
+    with capture_json_logs(logger="service.wechat") as logs:
+        again = wechat.push(text_xml(openid, "你好", msg_id))
     assert again.plain == "success" and len(assistant.calls) == 1
+    assert [line["openid_ref"] for line in logs.events("wechat.foreign_reply")] == [hashlib.sha1(openid.encode()).hexdigest()[:10]]
+    assert "oSomebodyElse" not in "".join(logs.raw)
+
+
+def test_a_retry_of_a_silent_reply_is_not_mistaken_for_a_foreign_one(wechat, db):
+    """A stored "success" (unsubscribe, or a late answer) carries no ToUserName: it is the retry's
+    reply, not another caller's, and logs no error."""
+    xml = event_xml(new_openid(), "unsubscribe", int(time.time()))
+    assert wechat.push(xml).plain == "success"
+    with capture_json_logs(logger="service.wechat") as logs:
+        assert wechat.push(xml).plain == "success"
+    assert logs.events("wechat.retry") and not logs.events("wechat.foreign_reply")
+
+
+def test_a_passive_reply_is_never_addressed_to_anybody_but_its_sender(wechat):
+    """WeChatSide.push checks every passive reply's ToUserName against the push's FromUserName; this
+    is the check's own test, so a broken check cannot pass unnoticed."""
+    from tests.wechat.conftest import Reply, sender_of
+
+    assert sender_of(text_xml("oSender1", "你好", 1)) == "oSender1"
+    side = WeChatSide(wechat.http)
+    side.read = lambda r: Reply(200, b"", "", {"ToUserName": "oSomebodyElse", "Content": "x"})
+    with pytest.raises(AssertionError):
+        side.push(text_xml(new_openid(), "你好", new_msg_id()))
