@@ -75,3 +75,39 @@ def test_old_rows_are_kept_and_rekeyed_by_sender(empty_url):
     assert inbound("oA", "1001").dedupe_key in got
     assert inbound("oB", event="subscribe").dedupe_key in got
     assert inbound("oB", "1001").dedupe_key not in got
+
+
+def test_after_the_upgrade_an_old_message_dedupes_for_its_own_sender_only(empty_url):
+    """Over HTTP on the upgraded database: the stored reply of a message claimed before the upgrade
+    (old key msg:<MsgId>) is what its own sender's retry gets, byte for byte and without asking the
+    assistant again; another sender's message with that MsgId is answered as that sender's own."""
+    from starlette.testclient import TestClient
+
+    from service.channels.wechat_protocol import Inbound, render_text
+    from tests.wechat.conftest import ACCOUNT, AS_OF, TOKEN, FakeAssistant, WeChatSide, make_app, text_xml
+
+    cfg = _config(empty_url)
+    command.upgrade(cfg, "wechat_0001")
+    a, b, msg_id = "oOldSenderA0000000000000001", "oNewSenderB0000000000000002", "6000000000000001001"
+    stored = render_text(Inbound(openid=a, account=ACCOUNT, msg_type="text", create_time=1, msg_id=msg_id),
+                         "旧的答复：给A的")
+    engine = create_engine(empty_url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO wechat_inbound (dedupe_key, openid, account, msg_type, sig_timestamp, nonce, "
+                       "state, claimed_at, answered_at, reply_xml) VALUES (:k, :o, :a, 'text', 1, 'n-old', "
+                       "'answered', :c, :c, :r)"),
+                  {"k": f"msg:{msg_id}", "o": a, "a": ACCOUNT, "c": datetime.now(timezone.utc), "r": stored})
+    engine.dispose()
+    command.upgrade(cfg, "heads")
+
+    assistant = FakeAssistant()
+    kwargs = dict(database_url=empty_url, as_of=AS_OF, secret_key="x" * 40, bot_token="bot-token",
+                  outbox_enabled=False, run_migrations=False, admin_password=None, supervisor_state_file=None,
+                  wechat_token=TOKEN, max_body_bytes=64 * 1024, wechat_max_body_bytes=16 * 1024)
+    with TestClient(make_app(kwargs, assistant=assistant)) as client:
+        side = WeChatSide(client)
+        retry = side.push(text_xml(a, "A的问题", msg_id))
+        other = side.push(text_xml(b, "B的问题", msg_id))
+    assert retry.body == stored.encode("utf-8") and retry.fields["ToUserName"] == a
+    assert other.fields["ToUserName"] == b and other.content == "助手答复：B的问题"
+    assert [call["sender"] for call in assistant.calls] == [b]
