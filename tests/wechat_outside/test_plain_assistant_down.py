@@ -2,6 +2,7 @@
 check, the passive reply to every kind of message and event, retries — WeChat's side only."""
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -143,3 +144,22 @@ def test_a_retried_event_gets_the_same_reply(wechat):
     xml = event_msg(openid, "subscribe", now, EventKey="")
     first = wechat.push(xml)
     assert wechat.push(xml).body == first.body
+
+
+# ------------------------------------------------------------------ two senders, one MsgId
+def test_an_urgent_message_carrying_another_senders_msg_id_is_that_senders_own(wechat):
+    """MsgId is only promised unique per message, not across senders as our client can see it: B's
+    urgent message with A's MsgId must be B's — B's own case recorded, B told B's own county and
+    case number, never A's; each sender's retries still get their own first reply."""
+    a, b, msg_id = new_openid(), new_openid(), new_msg_id()
+    a_xml = text_msg(a, "我在西吉县，已经两天没吃饭了，身上一分钱都没有，回不了家", msg_id)
+    b_xml = text_msg(b, "我在隆德县，家里断粮了，孩子饿得直哭", msg_id)
+    to_a = wechat.push(a_xml)
+    to_b = wechat.push(b_xml)
+    for_a, for_b = assert_answers(to_a, a), assert_answers(to_b, b)
+    assert "西吉县" in for_a and "隆德县" in for_b and "西吉县" not in for_b
+    case_a, case_b = re.findall(r"工单编号\s*(\d+)", for_a), re.findall(r"工单编号\s*(\d+)", for_b)
+    assert case_a and case_b and case_a != case_b, (for_a, for_b)
+    for _ in range(2):  # WeChat's retries, each sender's own: the same bytes, no new case
+        assert wechat.push(b_xml).body == to_b.body
+        assert wechat.push(a_xml).body == to_a.body
