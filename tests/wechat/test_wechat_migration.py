@@ -111,3 +111,25 @@ def test_after_the_upgrade_an_old_message_dedupes_for_its_own_sender_only(empty_
     assert retry.body == stored.encode("utf-8") and retry.fields["ToUserName"] == a
     assert other.fields["ToUserName"] == b and other.content == "助手答复：B的问题"
     assert [call["sender"] for call in assistant.calls] == [b]
+
+
+def test_the_downgrade_restores_the_old_keys(empty_url):
+    """Back to wechat_0001: the keys lose account and sender again; of two senders' rows with one
+    MsgId only the first can stay under the old unique key."""
+    cfg = _config(empty_url)
+    command.upgrade(cfg, "heads")
+    engine = create_engine(empty_url)
+    now = datetime.now(timezone.utc)
+    with engine.begin() as c:
+        for key, openid, ts in (("msg:gh_acc:oA:1001", "oA", 1), ("msg:gh_acc:oB:1001", "oB", 2),
+                                ("event:gh_acc:oC:1700000000:subscribe", "oC", 3)):
+            c.execute(text("INSERT INTO wechat_inbound (dedupe_key, openid, account, msg_type, sig_timestamp, "
+                           "nonce, state, claimed_at) VALUES (:k, :o, 'gh_acc', 'text', :t, 'n', 'answered', :c)"),
+                      {"k": key, "o": openid, "t": ts, "c": now})
+    engine.dispose()
+    command.downgrade(cfg, "wechat_0001")
+    engine = create_engine(empty_url)
+    with engine.connect() as c:
+        got = c.execute(text("SELECT dedupe_key, openid FROM wechat_inbound ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in got] == [("msg:1001", "oA"), ("event:oC:1700000000:subscribe", "oC")]
