@@ -1,7 +1,8 @@
 """The WeChat channel's tables: each pushed message once, the customer-service outbox, the rest of
 long answers kept for "详细", and the shared access token.
 
-Created by the migration `wechat_0001` (service/migrations/versions/wechat_0001_channel.py).
+Created by the migration `wechat_0001` (service/migrations/versions/wechat_0001_channel.py); the
+retry keys scoped to account and sender, 400 characters long, by `wechat_0002`.
 """
 from __future__ import annotations
 
