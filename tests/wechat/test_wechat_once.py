@@ -282,3 +282,26 @@ def test_a_passive_reply_is_never_addressed_to_anybody_but_its_sender(wechat):
     side.read = lambda r: Reply(200, b"", "", {"ToUserName": "oSomebodyElse", "Content": "x"})
     with pytest.raises(AssertionError):
         side.push(text_xml(new_openid(), "你好", new_msg_id()))
+
+
+def test_a_key_matching_another_senders_row_is_answered_anew_not_from_that_row(wechat, assistant, db):
+    """Defence in depth: should a row under this message's key ever belong to another sender (a bug,
+    a hand edit), its reply is not sent; the message is answered as its own sender's, unstored."""
+    from service.channels.wechat_protocol import Inbound, render_text
+    from service.models.base import utcnow
+    from service.models.wechat import WeChatInbound
+    from tests.wechat.conftest import ACCOUNT
+
+    a, b, msg_id = new_openid(), new_openid(), str(new_msg_id())
+    b_key = Inbound(openid=b, account=ACCOUNT, msg_type="text", create_time=1, msg_id=msg_id).dedupe_key
+    a_reply = render_text(Inbound(openid=a, account=ACCOUNT, msg_type="text", create_time=1, msg_id=msg_id),
+                          "给A的答复")
+    with db.sessionmaker() as s:
+        s.add(WeChatInbound(dedupe_key=b_key, openid=a, account=ACCOUNT, msg_type="text", sig_timestamp=1,
+                            nonce="n-foreign", state="answered", reply_xml=a_reply, claimed_at=utcnow()))
+        s.commit()
+    with capture_json_logs(logger="service.wechat") as logs:
+        r = wechat.push(text_xml(b, "B的问题", msg_id))
+    assert r.fields["ToUserName"] == b and r.content == "助手答复：B的问题" and "给A的答复" not in r.plain
+    assert [call["sender"] for call in assistant.calls] == [b]
+    assert len(logs.events("wechat.foreign_row")) == 1
