@@ -91,7 +91,11 @@ class ActionAnswerEntitlement(SafeAction):
             _about_then(dispatcher, evaluation, facts)
             known = replies.known_text(facts)
             named = named_measures(tracker)
-            again = tracker.get_slot("entitlement_answered") and not tracker.get_slot("facts_changed")
+            text = state.latest_text(tracker)
+            # the same question asked again, nothing new said (not a bare 没有 that ends the form)
+            again = (tracker.get_slot("entitlement_answered") and not tracker.get_slot("facts_changed")
+                     and state.latest_intent(tracker) in ("ask_entitlement", "describe_situation", "nlu_fallback")
+                     and replies.asks_question(text))
             if not named and (again or replies.asks_when(state.latest_text(tracker))):
                 # 啥时候发 / 啥时候能到账, or the same question again with nothing new: the text of the
                 # measures that pay says when and how, rather than the same summary once more
