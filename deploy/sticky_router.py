@@ -11,11 +11,13 @@ Rule (same as HAProxy's `balance hash var(txn.sender)` + `hash-type consistent`)
   a server moves only its senders to the next server on the ring;
 - only a connection failure (the turn never reached Rasa) is retried on the next server, and
   that server is left out for a few seconds; a turn that reached a server is never sent twice.
+`GET /` (Rasa's health path) is the pool's: 200 when every server answers, else 503 naming them.
 Every answer carries `X-Rasa-Backend` (which server answered) for tests and debugging.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import bisect
 import hashlib
 import json
@@ -26,6 +28,7 @@ import httpx
 
 POINTS_PER_SERVER = 64
 DOWN_SECONDS = 3.0
+HEALTH_TIMEOUT = 0.8  # under the service's own 1 s health timeout
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "content-length", "host"}
 
@@ -112,6 +115,8 @@ class StickyRouter:
                 "servers": self.ring.servers, "served": self.served, "inflight": self.inflight,
                 "down": [s for s, t in self.down_until.items() if t > time.monotonic()]}).encode(),
                 [(b"content-type", b"application/json")])
+        if path == "/" and method in ("GET", "HEAD"):
+            return await self._pool_health(send)
         order = self.ring.preference(sender_of(method, path, body))
         now = time.monotonic()
         # Live servers in ring order first; the ones marked down are still tried last.
@@ -145,6 +150,24 @@ class StickyRouter:
             out.append((b"x-rasa-backend", server.encode()))
             return await self._reply(send, r.status_code, r.content, out)
         return await self._reply(send, 503, json.dumps({"error": last_error}).encode(),
+                                 [(b"content-type", b"application/json")])
+
+    async def _pool_health(self, send) -> None:
+        """Rasa's health path for the pool: 200 only when every server answers. A server still
+        loading its model must not count as up: its senders would be answered by another one
+        meanwhile, and with in-memory trackers (`make run`) their conversation would split."""
+        async def up(server: str) -> bool:
+            try:
+                return (await self.client.get(server + "/", timeout=HEALTH_TIMEOUT)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        states = dict(zip(self.ring.servers, await asyncio.gather(*(up(s) for s in self.ring.servers))))
+        down = [s for s, ok in states.items() if not ok]
+        body = {"pool": "rasa", "servers": len(states), "up": [s for s, ok in states.items() if ok], "down": down}
+        if down:
+            body["error"] = f"{len(down)} of {len(states)} Rasa servers not answering: {', '.join(down)}"
+        return await self._reply(send, 503 if down else 200, json.dumps(body).encode(),
                                  [(b"content-type", b"application/json")])
 
     @staticmethod

@@ -7,8 +7,11 @@ HOTLINE_SECRET_KEY / HOTLINE_BOT_TOKEN are set), runs the migrations and creates
 HOTLINE_ADMIN_PASSWORD. Then it starts the children, each in its own process group:
 
     actions  .venv-rasa/bin/rasa run actions -p 5055 --actions actions      (gets HOTLINE_BOT_TOKEN)
-    rasa     .venv-rasa/bin/rasa run --enable-api --cors "*" -i 127.0.0.1 -p 5005 -m $RASA_MODEL
+    rasa1…N  .venv-rasa/bin/rasa run --enable-api --cors "*" -i 127.0.0.1 -p 5006… -m $RASA_MODEL
              --endpoints bot/endpoints.yml             (command lines from the top of mk/bot.mk)
+    rasa     deploy/sticky_router.py on 5005: each sender's turns to one of the N servers
+             (N = one per core as memory allows, HOTLINE_RASA_SERVERS; with N = 1 the only
+             Rasa server itself listens on 5005 and there is no router)
     service  uvicorn service.main:create_app --factory --host 127.0.0.1 --port 8000
 
 A child that exits is reported on stderr and in var/run/supervisor.json (which /healthz reads),
@@ -16,7 +19,9 @@ then restarted with a growing delay. SIGINT or SIGTERM stops every child (SIGTER
 after a grace period) and the supervisor exits.
 
 Overrides: HOTLINE_RASA_MODEL (model file), HOTLINE_RASA_BIN (default .venv-rasa/bin/rasa),
-HOTLINE_SERVICE_PORT (8000); `--child NAME=COMMAND` (repeatable) replaces the children, and
+HOTLINE_RASA_SERVERS (auto), HOTLINE_SERVICE_PORT (8000), HOTLINE_RASA_PORT (5005),
+HOTLINE_ACTIONS_PORT (5055), HOTLINE_RASA_ENDPOINTS (bot/endpoints.yml); `--child NAME=COMMAND`
+(repeatable) replaces the children, and
 `--no-prepare` skips secrets and migrations (both for tests).
 """
 from __future__ import annotations
@@ -164,16 +169,71 @@ def newest_model(root: Path) -> str | None:
     return str(models[-1]) if models else None
 
 
+# A Rasa server holds ~1.2 GB once its model is loaded; leave room for the rest of the system.
+RASA_SERVER_BYTES = 1_400_000_000
+RESERVED_BYTES = 1_500_000_000
+
+
+def _available_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def rasa_server_count(cores: int | None = None, available: int | None = None) -> int:
+    """HOTLINE_RASA_SERVERS, else one Rasa server per core, as many as the memory holds (issue 13).
+
+    A Rasa server runs its turns on one thread: a second one lets a 2-core machine answer two
+    callers' turns at once instead of queueing them behind each other.
+    """
+    wanted = os.environ.get("HOTLINE_RASA_SERVERS", "auto").strip().lower()
+    if wanted not in ("", "auto"):
+        try:
+            count = int(wanted)
+        except ValueError:
+            raise SystemExit(f"HOTLINE_RASA_SERVERS must be a number or 'auto', not {wanted!r}") from None
+        if count < 1:
+            raise SystemExit(f"HOTLINE_RASA_SERVERS must be at least 1, not {count}")
+        return count
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    available = _available_bytes() if available is None else available
+    by_memory = cores if available is None else max(1, (available - RESERVED_BYTES) // RASA_SERVER_BYTES)
+    return max(1, min(cores, by_memory))
+
+
 def default_children(root: Path, env: dict[str, str]) -> list[Child]:
+    """actions, one Rasa server per core (behind deploy/sticky_router.py when there are several:
+    each sender's turns stay on one server, whose in-memory tracker holds the conversation), and
+    the service. Ports: HOTLINE_ACTIONS_PORT (5055), HOTLINE_RASA_PORT (5005: the only Rasa server,
+    or the router in front of RASA_PORT+1, +2, …), HOTLINE_SERVICE_PORT (8000)."""
     rasa = os.environ.get("HOTLINE_RASA_BIN", str(root / ".venv-rasa" / "bin" / "rasa"))
     port = os.environ.get("HOTLINE_SERVICE_PORT", "8000")
+    actions_port = int(os.environ.get("HOTLINE_ACTIONS_PORT", "5055"))
+    rasa_port = int(os.environ.get("HOTLINE_RASA_PORT", "5005"))
+    endpoints = os.environ.get("HOTLINE_RASA_ENDPOINTS", "bot/endpoints.yml")
     model = newest_model(root)
-    children = [Child("actions", [rasa, "run", "actions", "-p", "5055", "--actions", "actions"], env=env)]
+    children = [Child("actions", [rasa, "run", "actions", "-p", str(actions_port), "--actions", "actions"],
+                      env=env)]
     if model:
-        # mk/bot.mk's command line, bound to 127.0.0.1: --enable-api has no auth token here.
-        children.append(Child("rasa", [rasa, "run", "--enable-api", "--cors", "*", "-i", "127.0.0.1",
-                                       "-p", "5005", "-m", model, "--endpoints", "bot/endpoints.yml"],
-                              env=env))
+        count = rasa_server_count()
+        ports = [rasa_port] if count == 1 else [rasa_port + 1 + i for i in range(count)]
+        for i, rasa_server_port in enumerate(ports):
+            # mk/bot.mk's command line, bound to 127.0.0.1: --enable-api has no auth token here.
+            children.append(Child("rasa" if count == 1 else f"rasa{i + 1}",
+                                  [rasa, "run", "--enable-api", "--cors", "*", "-i", "127.0.0.1",
+                                   "-p", str(rasa_server_port), "-m", model, "--endpoints", endpoints], env=env))
+        if count > 1:
+            children.append(Child("rasa", [sys.executable, str(root / "deploy" / "sticky_router.py"),
+                                           "--port", str(rasa_port),
+                                           *[a for p in ports for a in ("--backend", f"http://127.0.0.1:{p}")]],
+                                  env=env))
+            say(f"{count} Rasa servers on ports {', '.join(map(str, ports))}, sticky by sender behind :{rasa_port}")
     else:
         say("!!! no trained model under bot/models/ (run `make rasa-model`): starting without Rasa; "
             "chat answers with the 12345 fallback")
@@ -217,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = args.root.resolve()
     env = {} if args.no_prepare else prepare(root)
-    state = root / "var" / "run" / "supervisor.json"
+    # a second system on other ports (bench/bench_chat.py) keeps its own state file
+    state = Path(os.environ.get("HOTLINE_SUPERVISOR_STATE") or root / "var" / "run" / "supervisor.json")
     env["HOTLINE_SUPERVISOR_STATE"] = str(state)
     if args.child:
         children = []
