@@ -68,4 +68,4 @@ bench-bot: rasa-model
 # (two systems of its own, one after the other, on ports 8021/5025/5075): bench/results/chat.json.
 bench-chat: $(SVC_STAMP) rasa-model
 	@mkdir -p bench/results
-	HOTLINE_RASA_MODEL=$(RASA_MODEL) $(PY) bench/bench_chat.py --out bench/results/chat.json
+	HOTLINE_RASA_MODEL=$(RASA_MODEL) $(PY) bench/bench_chat.py --profile --out bench/results/chat.json
