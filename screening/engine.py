@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -421,7 +422,23 @@ def _stop_workers(executor) -> None:
         if proc.is_alive():
             proc.terminate()
     if manager is not None:
-        manager.join()
+        _join_started(manager)
+
+
+def _join_started(thread, patience: float = 5.0) -> None:
+    # A signal can land inside the pool's first submit, while Thread.start() waits for the new
+    # manager thread to report in; join() refuses a thread that has not yet done so. Give it a
+    # moment to start (it normally does within milliseconds), and if start() itself was cut off
+    # before the thread existed, there is nothing to wait for: the workers were terminated above.
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            thread.join()
+            return
+        except RuntimeError:
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.01)
 
 
 def summary_table(layout: Layout, counts: dict) -> pa.Table:

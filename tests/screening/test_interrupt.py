@@ -106,3 +106,22 @@ def test_killed_run_never_creates_the_target(big_register, tmp_path):
     assert not out.exists()
     assert partial.exists()
     partial.unlink()
+
+
+def test_stopping_joins_a_manager_thread_that_a_signal_caught_while_it_was_starting():
+    # CI once saw SIGTERM land inside the pool's first submit, in Thread.start(): join() then
+    # raised "cannot join thread before it is started" and the run exited 1 instead of 130.
+    import threading
+
+    from screening.engine import _join_started
+
+    ran = threading.Event()
+    late = threading.Thread(target=ran.set)
+    threading.Timer(0.05, late.start).start()
+    _join_started(late)
+    assert ran.is_set() and not late.is_alive()
+
+    never = threading.Thread(target=ran.set)
+    started = time.monotonic()
+    _join_started(never, patience=0.2)  # start() was cut off before the thread existed
+    assert 0.2 <= time.monotonic() - started < 5 and not never.is_alive()
