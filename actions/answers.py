@@ -273,6 +273,14 @@ class ActionHandoff(SafeAction):
         return "action_handoff"
 
     async def act(self, dispatcher, tracker, domain):
+        named = named_measures(tracker)
+        text = state.latest_text(tracker)
+        if named and replies.asks_question(text) and not replies.asks_for_operator(text):
+            # 有没有人能跟我说说话、开导开导 asks what measure 16 sends, not for the hotline's operator:
+            # answer from the measure, and the operator stays one word away
+            answer_measures(dispatcher, tracker, named)
+            dispatcher.utter_message(response="utter_handoff_offer")
+            return []
         known = replies.known_text(state.current_facts(tracker))
         if known == replies.UNKNOWN_YET:  # nothing to hand over: do not promise a summary
             dispatcher.utter_message(response="utter_handoff_new")

@@ -261,7 +261,9 @@ _QUESTION_ENDS = ("吗", "嘛", "呢", "没", "不", "么")
 
 
 def asks_question(text: str) -> bool:
-    text = (text or "").strip()
+    from extraction.core import fold_dialect
+
+    text = fold_dialect((text or "").strip())  # 有莫有 / 莫得 are Ningxia's 有没有 / 没得
     if not text:
         return False
     if "？" in text or "?" in text:
@@ -282,6 +284,15 @@ def citation_lines(evaluation: dict, limit: int = 3) -> str:
     lines = [f"· {m['citation']}" for m in eligible(evaluation)
              if m.get("kind") == "benefit" and m.get("citation")][:limit]
     return "\n".join(lines)
+
+
+# Words by which a caller asks for a person on the line, not for help from a person the measures send.
+_HUMAN_WORDS = ("人工", "客服", "接线员", "真人", "转接", "话务员", "工作人员接", "打电话给我", "给我回电话", "回个电话")
+
+
+def asks_for_operator(text: str) -> bool:
+    """转人工 / 我要跟客服说: a person at the hotline; 有没有人能跟我说说话 (counselling, measure 16) is not."""
+    return any(w in (text or "") for w in _HUMAN_WORDS)
 
 
 def wants_detail(text: str) -> bool:

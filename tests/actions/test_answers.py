@@ -222,6 +222,23 @@ def test_handoff_marks_the_conversation(in_force, domain):
     assert responses(messages) == ["utter_handoff_new"] and slot_events(events) == {"handoff_requested": True}
 
 
+
+def test_a_question_about_what_a_measure_sends_is_answered_not_handed_to_an_operator(in_force, domain):
+    # 有莫有人能跟我说说话 (Ningxia's 有没有) asks about measure 16's counselling, even when the NLU
+    # heard a request for a person: answer from the measure, and offer the operator once.
+    ask = make_tracker("有莫有人能跟我说说话开导开导", intent="request_human", slots={"facts": DIBAO_FAMILY},
+                       entities=[{"entity": "measure", "value": "16"}])
+    messages, events = run(ActionHandoff(), ask, domain)
+    said = responses(messages)
+    assert said[-1] == "utter_handoff_offer" and "utter_handoff" not in said
+    assert any(m.get("id") == 16 for m in messages)
+    assert "handoff_requested" not in slot_events(events)
+    # asking for the hotline's own person still hands over, measure named or not
+    messages, events = run(ActionHandoff(), make_tracker(
+        "能不能转人工问问心理疏导的事？", intent="request_human", slots={"facts": DIBAO_FAMILY},
+        entities=[{"entity": "measure", "value": "16"}]), domain)
+    assert responses(messages) == ["utter_handoff"] and slot_events(events) == {"handoff_requested": True}
+
 def test_money_that_waits_for_one_yes_or_no_is_offered_with_its_condition(in_force, domain):
     worker = {"county": "青铜峡市", "employment": "unemployed_migrant_worker", "months_without_income": 6,
               "unemployment_insurance": False, "can_return_to_work": False}
