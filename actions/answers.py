@@ -13,6 +13,7 @@ from actions.tickets import mask
 logger = logging.getLogger(__name__)
 
 MAX_MEASURES_PER_ANSWER = 3
+URGENT_MEASURE = 9  # 先行救助，后补齐说明: the measure that says who helps in an emergency
 
 
 def _expired(dispatcher, tracker, evaluation: dict, facts: dict) -> list[dict[str, Any]]:
@@ -136,6 +137,9 @@ class ActionAnswerEntitlement(SafeAction):
                     texts = replies.citation_lines(evaluation)
                     if texts:
                         dispatcher.utter_message(response="utter_measure_texts", lines=texts)
+                about = asked_measures(tracker)
+                if about:  # 要不要查家里收入 / 是不是必须连续3个月: the measure itself answers that part
+                    answer_measures(dispatcher, tracker, about)
             events += _follow_up(dispatcher, tracker, evaluation, events)
             if not named:  # one measure answered is not the whole answer yet
                 events.append(SlotSet("entitlement_answered", True))
@@ -157,7 +161,7 @@ class ActionAnswerMeasure(SafeAction):
         import extraction
         import policy_kb
 
-        ids = named_measures(tracker)
+        ids = asked_measures(tracker)
         if not ids and state.latest_text(tracker):
             ids = [int(m) for m in extraction.extract(state.latest_text(tracker)).measures or []]
         ids = [i for i in dict.fromkeys(ids) if 1 <= i <= 20][:MAX_MEASURES_PER_ANSWER]
@@ -178,6 +182,19 @@ def named_measures(tracker) -> list[int]:
         except (TypeError, ValueError):
             continue
     return [i for i in dict.fromkeys(ids) if 1 <= i <= 20][:MAX_MEASURES_PER_ANSWER]
+
+
+def asked_measures(tracker) -> list[int]:
+    """The measures the latest message names, or, for a question naming none, those its words are
+    about (村里能不能定期来人看看孩子 → measure 10), read from the measures' own text."""
+    named = named_measures(tracker)
+    text = state.latest_text(tracker)
+    if not text or not replies.asks_question(text) or replies.asks_for_operator(text):
+        return named
+    from extraction import measure_match
+
+    # 价格临时补贴…另问村里能不能定期来人看看孩子: the named measure, and the one the rest is about
+    return list(dict.fromkeys(named + measure_match.asked_about(text)))[:MAX_MEASURES_PER_ANSWER]
 
 
 def answer_measures(dispatcher, tracker, ids: list[int]) -> None:
@@ -260,6 +277,12 @@ class ActionUrgentHelp(SafeAction):
 
     async def act(self, dispatcher, tracker, domain):
         case = state.case_file(tracker)
+        now = [o for o in case.observations if o.kind == "urgent" and o.turn == case.turns]
+        if now and not any(o.value is True and o.context == "affirmed" for o in now):
+            # 万一以后断粮了找谁 / 去年失火，早修好了 / 不急: the words of an emergency, none now. The
+            # question is who helps when one comes: measure 9 says, and no county officer is called out.
+            answer_measures(dispatcher, tracker, asked_measures(tracker) or [URGENT_MEASURE])
+            return []
         reason = urgent.reason_for(tracker, state.current_facts(tracker))
         case.note("urgent", True, reason)  # the caller asked for urgent help: the case keeps it
         facts = case.facts(settings.as_of())
@@ -273,7 +296,7 @@ class ActionHandoff(SafeAction):
         return "action_handoff"
 
     async def act(self, dispatcher, tracker, domain):
-        named = named_measures(tracker)
+        named = asked_measures(tracker)
         text = state.latest_text(tracker)
         if named and replies.asks_question(text) and not replies.asks_for_operator(text):
             # 有没有人能跟我说说话、开导开导 asks what measure 16 sends, not for the hotline's operator:

@@ -110,11 +110,19 @@ def answers_now(tracker: Tracker, evaluation: dict) -> bool:
     text = state.latest_text(tracker)
     intent = state.latest_intent(tracker)
     asked = intent == "ask_entitlement" or (
-        intent in ("describe_situation", "nlu_fallback") and replies.asks_question(text))
+        intent in ("describe_situation", "nlu_fallback") and replies.asks_question(text)) or (
+        # 不要钱，就想问有没有人能上门做饭: a yes/no word opens a longer question
+        intent in ("affirm", "deny") and len(text or "") > 8 and replies.asks_question(text))
     return asked and bool(
         tracker.get_slot("entitlement_answered") or replies.wants_detail(text)
         or any(m.get("amounts") for m in replies.eligible(evaluation))
-        or state.entity_values(tracker, "measure"))
+        or state.entity_values(tracker, "measure") or _asks_about_a_measure(tracker))
+
+
+def _asks_about_a_measure(tracker: Tracker) -> bool:
+    from actions.answers import asked_measures
+
+    return bool(asked_measures(tracker))
 
 
 class ValidateFactsForm(FormValidationAction):
@@ -220,9 +228,9 @@ class ActionUnsure(SafeAction):
         return "action_unsure"
 
     async def act(self, dispatcher, tracker, domain):
-        from actions.answers import answer_measures, named_measures
+        from actions.answers import answer_measures, asked_measures
 
-        named = named_measures(tracker)
+        named = asked_measures(tracker)
         if answers_now(tracker, state.evaluate(state.current_facts(tracker))[0]):
             if tracker.active_loop_name == "facts_form":
                 return []  # the form runs next, ends, and action_answer_entitlement answers

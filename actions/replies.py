@@ -207,12 +207,27 @@ def news(evaluation: dict, told) -> tuple[str, list[int]]:
     """One-off money that became certain and the caller has not heard yet (第8条…全家合计…), and
     the measures told so far including these. A caller who never asks 能领多少 still hears it
     while the form goes on asking; standards paid monthly or yearly are not news."""
-    told = [int(t) for t in told or [] if str(t).isdigit()]
-    fresh = [m for m in eligible(evaluation) if m["id"] not in told
-             and any(a.get("frequency") == "once" for a in m.get("amounts") or [])]
+    # told entries are "id=once-total" (older conversations hold a bare id: told, total unknown); a
+    # measure whose total changed since (四口人 … 说错了，三口人) is news again
+    heard: dict[int, str | None] = {}
+    for t in told or []:
+        mid, _, total = str(t).partition("=")
+        if mid.isdigit():
+            heard[int(mid)] = total or None
+    once = {m["id"]: _once_total(m) for m in eligible(evaluation)
+            if any(a.get("frequency") == "once" for a in m.get("amounts") or [])}
+    fresh = [m for m in eligible(evaluation) if m["id"] in once and (
+        m["id"] not in heard or (heard[m["id"]] is not None and heard[m["id"]] != once[m["id"]]))]
     text = "；".join(f"第{m['id']}条 " + "；".join(amount_text(a) for a in m["amounts"] if a.get("frequency") == "once")
                     for m in fresh)
-    return text, told + [m["id"] for m in fresh]
+    for m in fresh:
+        heard[m["id"]] = once[m["id"]]
+    return text, [f"{mid}={total}" if total is not None else str(mid) for mid, total in heard.items()]
+
+
+def _once_total(measure: dict) -> str:
+    return str(sum(float(a.get("total") if a.get("total") is not None else a.get("value") or 0)
+                   for a in measure.get("amounts") or [] if a.get("frequency") == "once"))
 
 
 def measures_lines(evaluation: dict) -> str:

@@ -130,6 +130,8 @@ class CaseFile:
         new += observe(reading, turn=turn, as_of=as_of, subject=self.subject)
         new += _corrections(reading, turn, self, found)
         self.observations.extend(new)
+        new = _case_emergencies(reading, turn, self)
+        self.observations.extend(new)
         if len(self.observations) > MAX_OBSERVATIONS:
             self.observations = self.observations[-MAX_OBSERVATIONS:]
         self._settle_urgency(found, turn, text)
@@ -150,7 +152,7 @@ class CaseFile:
             found.facts.pop("urgent", None)
             found.facts.pop("urgent_reason", None)
             found.urgent_reason = None
-        elif not found.facts.get("urgent") and any(o.context == "affirmed" and o.whose != "third" for o in said):
+        elif not found.facts.get("urgent") and any(o.context == "affirmed" for o in said):
             reason = next(o.value for o in self.observations if o.kind == "urgent_reason" and o.turn == turn) \
                 if any(o.kind == "urgent_reason" and o.turn == turn for o in self.observations) else text.strip()[:500]
             found.facts["urgent"] = True
@@ -208,13 +210,16 @@ def _as_subject(text: str, subject: str) -> str:
 _CLAUSE_END = re.compile(r"[，,。！!？?；;\n]")
 _SENTENCE_END = re.compile(r"[。！!？?；;\n]")
 _NEG_BEFORE = re.compile(r"(?:没有?|不是|未|并没有?|也没有?|还没有?|倒没|不)(?:是|说|被|给)?$")
-_HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|一旦|倘若|怕|担心|害怕|会不会|(?<!毕业)(?<!过年)(?<!完)(?<!了)(?<!来)(?<!出院)以后|将来|到时候|哪天|哪一天|迟早|"
+_HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|一旦|倘若|怕|担心|害怕|会不会|(?:以后|往后)(?=要是|万一|会|可能|怎么|咋|能不能|还能)|将来|到时候|哪天|哪一天|迟早|"
                            r"是不是|要不要|可能会|要被|快要|就要|马上要|眼看要")
 _HYPOTHETICAL_AFTER = re.compile(r"^[^，,。！!？?]{0,8}?(?:的话|咋办|怎么办|怎么弄|能不能|可不可以|管不管|算不算)")
 _PAST = re.compile(r"以前|之前|原来|原先|过去|早先|那年|当年|小时候|前些年|早些年|去年|前年|上次|上回|那次|那会儿?|"
                    r"去年冬天|去年夏天|年前|几年前|[0-9一两二三四五六七八九十几]+年前")
 _RESOLVED = re.compile(r"(?:已经|早就|早|都|也)?(?:修好了|盖好了|好了|过去了|没事了|解决了|处理好了|安顿好了|安置好了|"
-                       r"补上了|住进去了|搬进去了|恢复了|痊愈了|出院了|回来了|回家了|到家了)")
+                       r"补上了|住进去了|搬进去了|恢复了|痊愈了|出院了|回来了|回家了|到家了)"
+                       # an agent's 房子已经修好 / 现已恢复正常: over, without the 了
+                       r"|(?:已经|已|早就|早都|现已)(?:修好|盖好|修缮|重建|过去|解决|处理好|安顿好|安置好|补上|住进去|搬进去|"
+                       r"恢复|痊愈|出院|回来|回家|到家|正常)|(?:生活|日子)(?:已经|也|都)?(?:正常|恢复)")
 _NOW = re.compile(r"现在|目前|眼下|这会儿?|如今|今天|今晚|刚才|刚刚|马上|正在|还在|又")
 _UNCERTAIN = re.compile(r"好像|可能|也许|或许|估计|听说|不知道|不晓得|说不定|不确定|搞不清")
 _THIRD = re.compile(lexicon.OTHER_PERSON + "|" + lexicon.THIRD_PARTY)
@@ -267,15 +272,16 @@ def whose_of(text: str, start: int, subject: str | None) -> str:
 # ---- what a message observes beyond the per-message Facts ------------------------------------
 
 _PLACE_WORDS = r"(?:[^，,。！!？?\s]{0,8}?)"
-_WORKPLACE = r"(?:工地|建筑工地|饭馆|餐馆|饭店|酒店|宾馆|厂|厂里|厂子|工厂|车间|超市|物流|快递|煤矿|矿上|商场|市场|店里|公司|工程队|项目上)"
+_WORKPLACE = r"(?:工地|建筑工地|物流园|园区|仓库|饭馆|餐馆|饭店|酒店|宾馆|厂|厂里|厂子|工厂|车间|超市|物流|快递|煤矿|矿上|商场|市场|店里|公司|工程队|项目上)"
 _DETECTORS: tuple[tuple[str, str], ...] = (
     # works away from home / for wages (the measure-5 worker), said in any words
     ("works_away", rf"(?:在|去|到|跑)[^，,。！!？?\s]{{0,10}}?{_WORKPLACE}(?:上|里|那边)?[^，,。！!？?\s]{{0,3}}?"
-                   rf"(?:干活|打工|上班|做工|干|做|当|搬|端盘子|洗碗|帮工|刷|开|打杂|帮厨|做饭|炒菜|服务员)"
+                   rf"(?:干活|打工|上班|做工|干|做|当|搬|端盘子|洗碗|帮工|刷|开|打杂|帮厨|做饭|炒菜|服务员|装卸|装货|卸货|拉货|送货|"
+                   rf"跑车|看门|保安|保洁|扫地|收银|理货|分拣|站柜台|守夜|烧锅炉|卖)"
                    rf"|(?:出去|出门|外出|在外地|在外面|在外头|到外地|去外地|进城|在城里|去城里)(?:打工|务工|干活|挣钱|打零工|上班)"
                    rf"|(?:在|去|到)[^，,。！!？?\s]{{1,8}}?(?:打工|务工|打零工|干活)|农民工|打工的|务工人员|送外卖|跑外卖|跑快递|当服务员|搬砖"),
     # the work stopped (工地停了, 饭馆关门了, 没活了, 被辞退了)
-    ("work_stopped", rf"{_WORKPLACE}[^，,。！!？?\s]{{0,8}}?(?:停了|停工|停业|关了|关门|封了|倒闭|黄了|不开了|歇业|开不了|不干了|停产|放假|不要人)"
+    ("work_stopped", rf"{_WORKPLACE}[^，,。！!？?\s]{{0,12}}?(?:停了|停工|停业|关了|关门|封了|倒闭|黄了|不开了|歇业|开不了|不干了|停产|放假|不要人)"
                      r"|没(?:有)?活(?:干|了|儿)|活(?:儿)?(?:也|都)?(?:停了|没了|断了)|没了活|被(?:辞退|开除|裁|辞)|辞退了|把(?:我|俺|额|人)(?:给)?(?:辞|裁|开)了"
                      r"|不让(?:干|上班|来|去)了|不要人了|失业了|下岗了|工作(?:也|都)?(?:丢了|没了)|丢了工作|停工了|干不成了|干不了了"),
     # no income (没收入, 一分钱没挣上, 工资没发)
@@ -287,9 +293,15 @@ _DETECTORS: tuple[tuple[str, str], ...] = (
                      r"|承包(?:了)?|包了[^，,。！？!?\s]{0,5}?(?:亩|地|鱼塘|果园)|种(?:了)?[^，,。！？!?\s]{0,4}?(?:枸杞|大棚|果树|苹果|蔬菜|药材|西瓜|硒砂瓜)"
                      r"|养(?:了)?[^，,。！？!?\s]{0,4}?(?:牛|羊|鸡|猪|滩羊)"),
     ("business_failed", r"(?:店|馆|生意|买卖|摊子|公司|养殖|大棚|合作社|铺子|门面|超市|场子|厂子)(?:也|都|就|算是)?(?:赔光了|赔了|亏了|亏光了|倒闭了|黄了|关门了|关了|干垮了|赔进去了?|干不下去了|开不下去了|撑不下去了|失败了|干黄了|做不下去了|赔本了?|亏本了?)"
-                        r"|赔光了|血本无归|全赔了|亏了个精光|(?:赔|亏)了[0-9.一两二三四五六七八九十几好]+万"),
+                        r"|赔光了|血本无归|全赔了|亏了个精光|(?:就|也|都|彻底|直接|只能)(?:关门|倒闭|黄|垮|关张)了|欠了一屁股|"
+                        r"欠了[^，,。！!？?\s]{0,4}?(?:债|账|帐|外债)|(?:赔|亏)了[0-9.一两二三四五六七八九十几好]+万"),
     # working now (现在在超市上班): a job said to hold now ends a lost-work reading said before it
-    ("works_now", r"(?:现在|目前|已经|又|刚|如今)(?:也|都|还|又)?(?:在[^，,。！!？?\s]{1,8}?)?(?:上班|上着班|工作|找到(?:了)?工作|找上(?:了)?工作|复工|返岗)(?:了|呢|着)?"),
+    ("works_now", r"(?:现在|目前|已经|又|刚|如今)(?:也|都|还|又)?(?:在[^，,。！!？?\s]{1,8}?)?(?:上班|上着班|工作|找到(?:了)?工作|找上(?:了)?工作|复工|返岗)(?:了|呢|着)?"
+                  r"|(?:已经|已|刚|上周|上个月|前几天)?(?:入职|上岗)(?:了)?|已(?:经)?就业|就业了|找到(?:了)?(?:工作|活|班上)"),
+    # the work has not come back (到现在也还没开, 开工没准, 老板说不开了, 想回去干也干不成): no return to work
+    ("still_stopped", r"(?:到现在|至今|现在|目前|还是|一直|如今)(?:也|都|还)?(?:还)?(?:没|未|不)(?:有)?(?:开|开工|开门|复工|营业|返岗|开业|让进)"
+                      r"|(?:开工|复工|开门|开业)(?:也|还)?没(?:准|谱|日子|信|时间)|(?:说|就)?不开了|(?:想|要)?回去(?:干|上班)?(?:也)?(?:干不成|回不去|进不去)"
+                      r"|(?:还是|一直|到现在)(?:也)?进不去|(?:活|工)(?:也)?干不成了"),
     ("no_job", r"没(?:有)?(?:找到|找上|找下|找着)(?:工作|活|事干|班上)|找不到(?:工作|活)|工作(?:还|也|都|一直)?没(?:有)?(?:找|着落)|没就业|未就业|待业|一直在家|在家(?:闲着|待着|呆着)|闲在家"),
 )
 
@@ -325,6 +337,42 @@ def _emergencies(text: str, turn: int, subject: str | None) -> list[Observation]
     return out
 
 
+# Said over the conversation, they make an emergency together: somebody who cannot look after themselves
+# (said in any turn) now left alone because the carer was taken away; somebody who fled violence (any
+# turn) now on the street or with nowhere to sleep.
+_ALONE = (r"(?:就|只)?剩(?:下)?[^，,。！!？?]{0,6}?(?:一个|一人|自己)|(?:一个人|一人|独自|自个儿?)(?:在家|在屋|在床上|躺着|待着)"
+          r"|没(?:有)?人(?:给|帮)?(?:喂饭|做饭|送饭|端饭|照顾|照料|伺候|管|看|喂药|端水)|身边(?:一个人)?(?:都|也)?没(?:有)?人")
+_TAKEN = r"拉走|拉去|带走|带去|叫走|接走|隔离|住院|送医院|病倒|被抓|抓走|出事"
+_ROUGH = (r"(?:在|睡|待|蹲)(?:大街|街上|路边|马路|外面|外头|桥底下|桥洞|车站)|不知道(?:去|睡|住|待)(?:哪|那|啥地方)"
+          r"|(?:睡|住)(?:哪|那)(?:搭|儿|里)?(?:去)?(?:都|也)?不知道|没(?:有)?(?:地方|处|地儿)(?:睡|住|去|待|落脚)|今晚(?:上)?(?:住|睡)(?:哪|那)")
+
+
+def _needs_care(case: "CaseFile") -> bool:
+    return any(o.value is True for o in case.of_kind("cannot_self_care", "severe_disability", counting=False)
+               if o.context == "affirmed")
+
+
+def _case_emergencies(text: str, turn: int, case: "CaseFile") -> list[Observation]:
+    """Emergencies that only the conversation as a whole shows (the first turn said 瘫在床上, this one
+    says the son was taken to quarantine and nobody feeds her), read with the words' own context."""
+    out: list[Observation] = []
+    if re.search(_TAKEN, text) and (re.search(_NEEDS_CARE, text) or _needs_care(case)):
+        for m in re.finditer(_ALONE, text):
+            out.append(Observation("urgent", True, turn, m.group(0), context_of(text, m.start(), m.end()),
+                                   whose_of(text, m.start(), case.subject)))
+    fled = re.search(_VIOLENCE, text) or re.search(_FLEEING, text) or any(
+        o.kind == "fled" and o.context == "affirmed" for o in case.observations)
+    if fled:
+        for m in re.finditer(_ROUGH, text):
+            out.append(Observation("urgent", True, turn, m.group(0), context_of(text, m.start(), m.end())))
+    for m in re.finditer(_FLEEING, text):
+        if re.search(_VIOLENCE, text) or any(o.kind == "fled" for o in case.observations):
+            out.append(Observation("fled", True, turn, m.group(0), context_of(text, m.start(), m.end())))
+    if any(o.kind == "urgent" and o.context == "affirmed" for o in out):
+        out.append(Observation("urgent_reason", text.strip()[:500], turn))
+    return out
+
+
 def observe(text: str, *, turn: int, as_of: date, subject: str | None = None) -> list[Observation]:
     """The case kinds this message states, each with its context and whose it is."""
     out: list[Observation] = _emergencies(text, turn, subject)
@@ -334,6 +382,12 @@ def observe(text: str, *, turn: int, as_of: date, subject: str | None = None) ->
             if kind == "graduate" and re.search(r"(?:快|快要|马上|明年|后年|即将|将要|准备|还没|没)$", text[max(0, m.start() - 3):m.start()]):
                 ctx = "hypothetical"  # 快毕业了: not yet a graduate
             out.append(Observation(kind, True, turn, m.group(0), ctx, whose_of(text, m.start(), subject)))
+    # the day the work stopped (宾馆去年十月就关了 / 厂子5月份停工): no income may be counted from it
+    for m in re.finditer(dict(_DETECTORS)["work_stopped"], text):
+        lo, hi = _bounds(_CLAUSE_END, text, m.start(), m.end())
+        for d in since.calendar_dates(text[lo:hi], as_of):
+            out.append(Observation("stopped_on", d.day.isoformat(), turn, text[lo + d.start:lo + d.end],
+                                   "affirmed", whose_of(text, m.start(), subject)))
     starts = since.start_dates(text, as_of)
     for s in starts:
         lo, hi = _bounds(_SENTENCE_END, text, s.start, s.end)
@@ -404,6 +458,20 @@ def _fact_observations(found: Extraction, text: str, turn: int, case: CaseFile) 
             out.append(Observation("urgent", value, turn, e["text"] if e else "",
                                    ctx if ctx in ("affirmed", "figurative") or not value else ctx, whose=whose))
             continue
+        if key in ("months_without_income", "medical_out_of_pocket") and spans.get(key):
+            e = spans[key][-1]
+            if context_of(text, e["start"], e["end"]) == "hypothetical":
+                continue  # 是不是必须连续3个月 / 要是自付超过两万: the measure's condition asked, not the caller's figure
+        if key == "age" and spans.get("age"):
+            # 带着6岁的娃 / 娃才三岁: the child's age, not the person the case is about (unless an orphan's case)
+            for e in spans["age"]:
+                try:
+                    said = int(float(e["value"]))
+                except (TypeError, ValueError):
+                    said = value
+                child = re.search(_CHILD_BEFORE, text[max(0, e["start"] - 5):e["start"]])
+                out.append(Observation("child_age" if child else "age", said, turn, e["text"], whose=whose))
+            continue
         out.append(Observation(key, value, turn, whose=whose))
     # a city named besides a county the extractor already folded (去银川住院 next to 西吉县) keeps its role;
     # the county's own city (固原原州区) adds nothing
@@ -415,6 +483,9 @@ def _fact_observations(found: Extraction, text: str, turn: int, case: CaseFile) 
                 out.append(Observation("city", value, turn, e["text"], whose=whose,
                                        role=_place_role(text, e["start"], e["end"], case.subject)))
     return out
+
+
+_CHILD_BEFORE = r"(?:娃娃|娃|孩子|小孩|碎娃|儿子|女儿|闺女|孙子|孙女|外孙|宝宝|带|带着|领着)(?:才|刚|今年|都|有)?$"
 
 
 def _county_city(county: str) -> str | None:
@@ -435,6 +506,7 @@ def _place_value(key: str, entity: dict):
 
 _CORRECTION = re.compile(rf"(?:{lexicon.CORRECTION}|其实|准确说|应该是|确切地说)")
 _BARE_NUMBER = re.compile(rf"(?P<num>{NUMERAL})(?P<unit>万|千|块|元|口人|口|个人|个月|月|岁)?")
+_STANDS_ALONE = re.compile(r"\s*(?:了|吧|呢|啊|才对|才是)?\s*(?:$|[，,。！!？?；;、\s])")
 _NUMBER_KINDS = ("medical_out_of_pocket", "household_size", "months_without_income", "age")
 
 
@@ -455,6 +527,8 @@ def _corrections(text: str, turn: int, case: CaseFile, found: Extraction) -> lis
         if value is None:
             continue
         unit = n.group("unit") or ""
+        if not unit and not _STANDS_ALONE.match(text, n.end()):
+            continue  # 入职一家公司 / 第一次: a numeral inside words, not a figure restated
         if last.kind == "medical_out_of_pocket" and (value >= 100 or unit in ("万", "千", "块", "元")):
             return [Observation(last.kind, int(round(value)), turn, n.group(0), whose=last.whose)]
         if last.kind == "household_size" and unit in ("", "口人", "口", "个人") and 1 <= value <= 30:

@@ -60,9 +60,14 @@ _DIALECT_NEG = re.compile(
     r"[，,。！!？?；;\s]|$)")
 
 
+# Typed slips of the same length (低包户 for 低保户), folded like the dialect.
+_TYPOS = re.compile(r"低包|底保|低宝|氐保")
+
+
 def fold_dialect(text: str) -> str:
-    """莫有 → 没有 (same length: spans into the caller's words stay valid)."""
-    return _DIALECT_NEG.sub("没", text) if "莫" in text else text
+    """莫有 → 没有, 低包 → 低保 (same length: spans into the caller's words stay valid)."""
+    text = _DIALECT_NEG.sub("没", text) if "莫" in text else text
+    return _TYPOS.sub("低保", text) if _TYPOS.search(text) else text
 
 
 @dataclass(frozen=True)
@@ -236,8 +241,8 @@ def _rules() -> tuple[Rule, ...]:
         ("household_size", rf"(?:家里|家中|屋里|全家|家里头|俺家|我家|咱家|家庭|家庭人口|人口|屋里头|屋头|家里边|家里面|屋里人|家里人)"
                            rf"(?:有|就|就有|总共|一共|共|人|(?:连|算上|加上|包括|算|加)(?:我|俺|额|娃娃|娃|老汉|婆姨|老人|孩子|老的|小的|和|带)+|在内|一起|"
                            rf"大人娃娃|大人孩子|大大小小|老老小小|老少|(?:我|俺|额)(?:和|跟|带着|带)(?:老汉|老伴|婆姨|娃娃|娃|孩子|老婆|"
-                           rf"媳妇|男人|我妈|我爸|老人))*"
-                           rf"(?P<num>{n})(?:个人|个(?!人)|口人|口子|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30, exact=True), None),
+                           rf"媳妇|男人|我妈|我爸|老人)|更正为|改为|应为|应该是|实际是|其实是|现在是|变成)*"
+                           rf"(?P<num>{n})(?:个人|个(?=$|{sep}|都|全|一起|一块|过|生活|住|吃|在家)|口人|口子|口|人)(?!都被|被|在隔离|隔离)", _num(lo=1, hi=30, exact=True), None),
         ("household_size", rf"{lexicon._TOKEN_BEFORE}(?P<num>{n})人(?:户)?(?=$|{sep})", _num(lo=1, hi=30, exact=True), None),
         ("household_size", rf"(?:一共|总共|共|全家)(?P<num>{n})(?:口人|口|个人)", _num(lo=1, hi=30, exact=True), None),
         ("household_size", rf"(?P<num>{n})人户", _num(lo=1, hi=30, exact=True), None),
@@ -247,6 +252,12 @@ def _rules() -> tuple[Rule, ...]:
         # 就俺们俩过 / 只有我们三个人生活: the people who live together, counted by the caller
         ("household_size", rf"(?:我们|俺们|额们|咱们|咱)(?:家)?(?:就|只)?(?:俩|(?P<num>{n})个(?:人)?)(?:一起|一块|一块儿)?"
                            rf"(?=过|生活|住|搭伙)", lambda m: 2 if m.group("num") is None else _num(lo=1, hi=30, exact=True)(m), None),
+        # 就我跟我老伴两个人 / 老家就我爸我妈两个人 / 就两口子: the people who live there, counted after 就/只
+        ("household_size", rf"(?:就|只有|只)(?!剩)(?:[^，,。！!？?；;\s剩]{{0,8}}?)(?P<num>{n})(?:个人|口人|口子|个)(?=$|{sep}|过|住|生活|在|了)",
+         _num(lo=1, hi=30, exact=True), None),
+        # 一个人在中宁乡里住着 / 我一个人过: a household of one
+        ("household_size", rf"(?<![带养有])(?:我|俺|额|他|她|老人|本人|自己|就)?一个人(?=(?:在[^，,。！!？?；;\s]{{0,8}}?)?(?:住|过|生活))",
+         lambda m: 1, None),
         # 我一个人带三个娃: the parent and the children
         ("household_size", rf"(?:我|俺|额)一个人(?:带|拉扯|养)(?:着)?(?P<num>{n})个(?:娃娃|娃|孩子|小孩)", _num(lo=2, hi=30, offset=1, exact=True),
          None),
@@ -266,7 +277,8 @@ def _rules() -> tuple[Rule, ...]:
          lexicon.MONTHS_CONTEXT),
         # age
         ("age", rf"(?P<num>{n})(?:多|来)?(?:周)?岁", _num(lo=0, hi=130), None),
-        ("age", rf"(?:{lexicon._TOKEN_BEFORE}|都|已经)(?P<num>{n})(?:多|来)?了(?=$|{sep})", _num(lo=50, hi=120), None),
+        ("age", rf"(?:{lexicon._TOKEN_BEFORE}|都|已经|(?<![他她])(?:我|俺|额)(?:今年|都|已经)?)(?P<num>{n})(?:多|来)?了(?=$|{sep})",
+         _num(lo=50, hi=120), None),
         ("months_without_income", rf"(?:大)?半年(?:多|了)?", lambda m: 6, lexicon.MONTHS_CONTEXT),
         ("months_without_income", rf"快半年", lambda m: 5, lexicon.MONTHS_CONTEXT),  # nearly: not yet 6
         ("months_without_income", rf"快(?P<num>{n})年", _months(scale=12, lo=11, offset=-1), lexicon.MONTHS_CONTEXT),
@@ -874,6 +886,8 @@ _FOREIGN_COUNTERS = {
     "age": set(lexicon.COUNTERS),
     "medical_out_of_pocket": set(lexicon.COUNTERS) - set("块元") | set("人岁"),
 }
+for _counted in _FOREIGN_COUNTERS.values():
+    _counted.update("倍成%％")  # 三倍的救助金 / 报了七成: a ratio, not the figure asked for
 # 一 that starts a word (一共, 一下, 一点, 一直, 一起 …): no number.
 _WORD_ONE = set("共下点直起样般定些会旦边向再切律同概致心块齐并家")
 
@@ -935,6 +949,8 @@ def _fill_expected(text: str, original: str, field_name: str, out: Extraction) -
             after = text[m.end("num"):m.end("num") + 1]
             if m.group("num") == "一" and after and after in _WORD_ONE:
                 continue  # 一共 / 一下 / 一点: a word, no number
+            if m.group("num") == "一" and m.end() == m.end("num") and answer.strip("。！!？?，, ") != "一":
+                continue  # 万一以后… / 统一 / 第一: a lone 一 with no unit inside words answers no figure
             if after and after in _FOREIGN_COUNTERS[field_name]:
                 continue  # 住了两回院 answers no sum, 今年两个月 no age: a count of something else
             value = parse_number(m.group("num"))

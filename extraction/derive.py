@@ -35,6 +35,9 @@ def facts_of(case: CaseFile, as_of: date | None = None) -> dict:
     employment = derived_employment(case)
     if employment:
         facts["employment"] = employment
+    back = can_return_to_work(case)
+    if back is not None:
+        facts["can_return_to_work"] = back
     months = months_without_income(case, day)
     if months is not None:
         facts["months_without_income"] = months
@@ -63,6 +66,10 @@ def stated_facts(case: CaseFile) -> dict:
         elif o.kind in SCALARS and o.counts:
             facts[o.kind] = o.value
     statuses = [code for code, yes in held.items() if yes]
+    if "age" not in facts and any(c.startswith("orphan") for c in statuses):
+        child = [o for o in case.of_kind("child_age")]
+        if child:
+            facts["age"] = child[-1].value  # an orphan's case is the child's
     not_statuses = [code for code, yes in held.items() if not yes]
     if statuses:
         facts["statuses"] = statuses
@@ -176,6 +183,23 @@ def derived_employment(case: CaseFile) -> str | None:
     return stated.value if stated else None
 
 
+def can_return_to_work(case: CaseFile) -> bool | None:
+    """Whether the caller can go back to work (measure 5's 无法返岗复工): as said, or, when the work
+    stopped and the caller says it has still not come back (到现在也没开, 老板说不开了), no. A job
+    held now (现在又上班了) says yes only when said after."""
+    stated = _latest(case, "can_return_to_work")
+    stopped = _events(case, "work_stopped")
+    # (老板说不开了: the boss's words about the work are the caller's fact)
+    still = [o for o in case.observations if o.kind == "still_stopped" and o.context == "affirmed"]
+    working = _latest(case, "works_now")
+    latest_still = still[-1] if still and stopped else None
+    if stated is not None and (latest_still is None or stated.turn >= latest_still.turn):
+        return stated.value
+    if latest_still is not None and (working is None or working.turn < latest_still.turn):
+        return False
+    return stated.value if stated else None
+
+
 def months_without_income(case: CaseFile, as_of: date) -> int | None:
     """Months with no income: a count said (三个月) or a start date (从4月10号起) counted in whole months
     up to `as_of`; whichever was said last."""
@@ -183,14 +207,20 @@ def months_without_income(case: CaseFile, as_of: date) -> int | None:
     start = _latest(case, "income_since")
     if start is not None and (count is None or start.turn > count.turn):
         return since.whole_months(date.fromisoformat(start.value), as_of)
-    return count.value if count else None
+    if count is not None:
+        return count.value
+    # 宾馆去年十月就关了 … 从那以后一直没收入: the work's last day starts the months without income
+    stopped = _latest(case, "stopped_on")
+    if stopped is not None and case.of_kind("no_income"):
+        return since.whole_months(date.fromisoformat(stopped.value), as_of)
+    return None
 
 
 def urgency(case: CaseFile) -> tuple[bool | None, str | None]:
     """An emergency now (affirmed: not supposed, not over, not a figure of speech such as 救命钱), and
     the caller's words for it; a later 不急 / 不是急事 answers the urgency question with no."""
-    said = [o for o in case.observations if o.kind == "urgent" and o.whose != "third"
-            and (o.value is False or o.context == "affirmed")]
+    # a neighbour's emergency is one too: the caller rings for the person in danger (measure 9, 12)
+    said = [o for o in case.observations if o.kind == "urgent" and (o.value is False or o.context == "affirmed")]
     if not said:
         return None, None
     last = said[-1]

@@ -68,10 +68,19 @@ def _day(raw: str | None) -> int:
 
 def start_dates(text: str, as_of: date) -> list[Start]:
     """Dates in `text` that open a period up to now, resolved against `as_of` (never after it)."""
+    return _dates(text, as_of, opened_only=True)
+
+
+def calendar_dates(text: str, as_of: date) -> list[Start]:
+    """Every month or day named (去年十月, 5月份), opening a period or not, resolved the same way."""
+    return _dates(text, as_of, opened_only=False)
+
+
+def _dates(text: str, as_of: date, opened_only: bool) -> list[Start]:
     out: list[Start] = []
     for m in _pattern().finditer(text):
         opened = m.group(0)[0] in "从自打由" or m.group("closer")
-        if not opened:
+        if opened_only and not opened:
             continue  # 6月毕业 / 去年6月: a month of the calendar, not the start of a period
         if m.group("season"):
             out.append(Start(date(as_of.year, 2, 1) if as_of.month > 2 else date(as_of.year - 1, 2, 1),
