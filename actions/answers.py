@@ -227,6 +227,16 @@ def answer_measures(dispatcher, tracker, ids: list[int]) -> None:
                                      questions=questions or "您家的具体情况")
         else:
             dispatcher.utter_message(response="utter_measure_info", **common)
+    if in_force and replies.asks_question(state.latest_text(tracker)) and not any(
+            (replies.status_for(evaluation, mid) or {}).get("status") == "eligible" for mid in ids):
+        # 这个能申请那个临时救助不: the measure asked about is not this caller's, but money that is
+        # (measure 5's 一次性临时救助金) is said with it, rather than left for a question they did not know to ask
+        others = [m for m in replies.eligible(evaluation) if m["id"] not in ids
+                  and any(a.get("frequency") == "once" for a in m.get("amounts") or [])]
+        if others:
+            lines = "；".join(f"第{m['id']}条 " + "；".join(replies.amount_text(a) for a in m["amounts"]
+                                                         if a.get("frequency") == "once") for m in others)
+            dispatcher.utter_message(response="utter_measure_also", lines=lines)
 
 
 class ActionHowToApply(SafeAction):

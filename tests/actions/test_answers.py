@@ -315,3 +315,28 @@ def test_the_same_question_again_with_nothing_new_is_not_the_same_summary(in_for
     messages, _ = run(ActionAnswerEntitlement(), tracker, domain)
     assert "utter_entitlement" not in responses(messages)
     assert any(r.startswith("utter_measure_") for r in responses(messages))
+
+
+def test_money_the_caller_can_get_is_said_with_a_measure_asked_about_that_is_not_theirs(in_force, domain):
+    # 能申请那个临时救助不 names measure 9; this worker's money is measure 5's, said beside it
+    worker = {"county": "青铜峡市", "residence": "urban", "employment": "unemployed_migrant_worker",
+              "months_without_income": 5, "unemployment_insurance": False, "can_return_to_work": False,
+              "not_statuses": ["dibao"]}
+    m5 = replies.status_for(_evaluate(worker), 5)
+    assert m5["status"] == "eligible"
+    messages, _ = run(ActionAnswerMeasure(), make_tracker("这个能申请那个临时救助不", intent="ask_measure",
+                                                         slots={"facts": worker},
+                                                         entities=[{"entity": "measure", "value": "9"}]), domain)
+    # (said as measure 5's own answer when the question's words find it, or as the line beside measure 9)
+    told = " ".join(str(m.get("amounts") or "") + str(m.get("lines") or "") for m in messages
+                    if m.get("id") == 5 or m.get("response") == "utter_measure_also")
+    assert replies.money(m5["amounts"][0]["value"]) in told
+    # a measure the words do not find, asked about by number: the line beside it says measure 5's money
+    messages, _ = run(ActionAnswerMeasure(), make_tracker("第十九条是啥意思？", intent="ask_measure", slots={"facts": worker},
+                                                         entities=[{"entity": "measure", "value": "19"}]), domain)
+    assert responses(messages)[-1] == "utter_measure_also" and "第5条" in messages[-1]["lines"]
+    assert replies.money(m5["amounts"][0]["value"]) in messages[-1]["lines"]
+    # asked about a measure that is theirs, nothing is added
+    messages, _ = run(ActionAnswerMeasure(), make_tracker("第五条我能领吗", intent="ask_measure", slots={"facts": worker},
+                                                         entities=[{"entity": "measure", "value": "5"}]), domain)
+    assert "utter_measure_also" not in responses(messages)
