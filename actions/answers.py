@@ -107,7 +107,8 @@ class ActionAnswerEntitlement(SafeAction):
                     return events
                 named = []
             if named:  # 那个一次性生活补贴还能领吗: the measure asked about is the answer
-                answer_measures(dispatcher, tracker, named)
+                # (with any other measure the rest of the question is about: 上门做个饭…开导开导)
+                answer_measures(dispatcher, tracker, asked_measures(tracker) or named)
             elif replies.wants_detail(state.latest_text(tracker)):
                 dispatcher.utter_message(response="utter_entitlement_detail",
                                          explanation=policy_kb.explain(evaluation), known=known)

@@ -22,6 +22,10 @@ _TIME_WORDS = r"(?:的时候|那时|那会|那阵|期间|疫情|那年|年初|�
 _ASKED_AFTER = re.compile(r"(?:份)?(?:以后|之后|后)?(?:的时候|那时|那会|时|还能|还可以|还有|还给|能不能|可不可以|还发|还管|再|是否|能否|可否|还)")
 
 
+# 2024年3月1日孩子若还没就业，是否仍可申请: the question a few words on, in the same sentence
+_ASKED_LATER = re.compile(r"^[^。！!？?；;]*?(?:是否|能否|可否|仍可|仍能|仍然|还能|还可以|还给|还发|还管|能不能|可不可以)")
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     cn = "〇零○一二三四五六七八九"
@@ -70,7 +74,7 @@ def asked_about(text: str) -> str | None:
             # 到2024年3月的时候还能领吗: a day outside the validity, asked about, gets the answer that
             # nothing is in force then; a year as background (我2019年就是低保户了) sets nothing.
             after = md.end() if md else m.end()
-            if 2000 <= year <= 2099 and _ASKED_AFTER.match(text, after):
+            if 2000 <= year <= 2099 and (_ASKED_AFTER.match(text, after) or _ASKED_LATER.search(text[after:after + 18])):
                 try:
                     return date(year, month or 1, int(day_given or 1)).isoformat()
                 except ValueError:
