@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk.events import SlotSet
@@ -258,6 +259,11 @@ class ActionHowToApply(SafeAction):
         return []
 
 
+# Words about the document's own term: a validity question whatever else it names.
+_VALIDITY_WORDS = re.compile(r"有效|到期|过期|截止|期限|失效|作废|啥时候结束|什么时候结束|到什么时候|到啥时候|多久|几时|"
+                             r"还算数|还执行|还管用|还适用|20[0-9]{2}年|明年|后年")
+
+
 class ActionPolicyValidity(SafeAction):
     def name(self) -> str:
         return "action_policy_validity"
@@ -265,6 +271,13 @@ class ActionPolicyValidity(SafeAction):
     async def act(self, dispatcher, tracker, domain):
         import policy_kb
 
+        text = state.latest_text(tracker)
+        about = asked_measures(tracker)
+        if about and not _VALIDITY_WORDS.search(text or ""):
+            # 现在还能过，就是怕…到那时候找谁: 还能 without a word of the document's term is a question
+            # about a measure, not about how long the document runs
+            answer_measures(dispatcher, tracker, about)
+            return []
         evaluation = policy_kb.evaluate({}, today=settings.as_of())
         doc = evaluation["document"]
         values = {"number": doc["number"], "as_of": replies.cn_date(evaluation["as_of"]),

@@ -340,3 +340,15 @@ def test_money_the_caller_can_get_is_said_with_a_measure_asked_about_that_is_not
     messages, _ = run(ActionAnswerMeasure(), make_tracker("第五条我能领吗", intent="ask_measure", slots={"facts": worker},
                                                          entities=[{"entity": "measure", "value": "5"}]), domain)
     assert "utter_measure_also" not in responses(messages)
+
+
+def test_a_question_about_a_measure_taken_for_a_validity_question_is_answered_from_the_measure(in_force, domain):
+    # 还能 without a word of the document's term: who helps when nobody looks after an old man (measure 12)
+    text = "眼下还能凑合，就怕往后病了没人管，到时候该找谁"
+    messages, _ = run(ActionPolicyValidity(), make_tracker(text, intent="ask_policy_validity"), domain)
+    assert not any(r.startswith("utter_validity") for r in responses(messages))
+    assert any(m.get("id") == 12 for m in messages)
+    # a question about the term itself stays one
+    messages, _ = run(ActionPolicyValidity(), make_tracker("走访探视这条政策到啥时候截止？", intent="ask_policy_validity"),
+                      domain)
+    assert responses(messages) == ["utter_validity_in_force"]
