@@ -516,12 +516,17 @@ def _corrections(text: str, turn: int, case: CaseFile, found: Extraction) -> lis
     m = _CORRECTION.search(text)
     if not m:
         return []
-    earlier = [o for o in case.observations if o.kind in _NUMBER_KINDS and o.turn < turn and o.counts]
-    if not earlier:
-        return []
-    last = earlier[-1]
-    if last.kind in found.facts:
-        return []
+    said_here = [e for e in found.entities if e["entity"] in _NUMBER_KINDS and e["end"] <= m.start()]
+    if said_here and not any(e["entity"] == said_here[-1]["entity"] and e["start"] >= m.end() for e in found.entities):
+        # 家里三个人 不对…现在是四个人: the figure corrected was said in this very message
+        last = Observation(said_here[-1]["entity"], None, turn, whose="subject" if case.subject else "caller")
+    else:
+        earlier = [o for o in case.observations if o.kind in _NUMBER_KINDS and o.turn < turn and o.counts]
+        if not earlier:
+            return []
+        last = earlier[-1]
+        if last.kind in found.facts:
+            return []
     for n in _BARE_NUMBER.finditer(text, m.end()):
         value = parse_number(n.group("num"))
         if value is None:
