@@ -25,6 +25,7 @@ import httpx
 import yaml
 
 IGNORED = {"as_of", "city", "urgent_reason"}
+FREE_TEXT = {"urgent_reason"}  # the caller's own words: never compared for equality
 # Facts fields named by contract §1; other fields the project adds are shown, not scored.
 CONTRACT_FIELDS = {
     "county", "residence", "household_size", "statuses", "not_statuses", "employment",
@@ -53,7 +54,7 @@ def score_facts(expected: dict, optional: dict, got: dict) -> dict:
     right, wrong, missed, spurious = [], [], [], []
     # (an ignored field is still scored where the set expects it: 到2024年3月 names the day asked about)
     got = {k: v for k, v in (got or {}).items()
-           if (k not in IGNORED or k in expected or k in optional) and v is not None}
+           if (k not in IGNORED or k in expected or k in optional) and k not in FREE_TEXT and v is not None}
     held, not_held = set(got.get("statuses") or []), set(got.get("not_statuses") or [])
     for key, other_set, own_set in (("statuses", not_held, held), ("not_statuses", held, not_held)):
         exp, opt = set(expected.get(key) or []), set(optional.get(key) or [])
