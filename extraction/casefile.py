@@ -412,7 +412,7 @@ def _place_role(text: str, start: int, end: int, subject: str | None) -> str | N
     if re.search(r"(?:老家|家在|家住|户口在|户籍在|住在|家是|户口是|原籍)(?:是|在)?$", before) or \
             re.match(r"^(?:县|区|市)?(?:的|人)(?:$|[，,。！!？?\s]|农村|城里|县城)", after) or re.search(r"是$", before):
         return "home"
-    if re.match(r"^[^，,。！!？?]{0,8}?(?:医院|住院|看病|治病|就医|方舱|手术|化疗|透析|ICU|重症)", after) or \
+    if re.match(r"^[^，,。！!？?]{0,8}?(?:医院|住院|看病|治病|就医|方舱|手术|化疗|透析|ICU|重症|总院|附院|医大|诊所|卫生院)", after) or \
             re.search(r"(?:去|到|转到|送到|送去|在)$", before) and re.match(r"^[^，,。！!？?]{0,8}?(?:医院|住院|看病|治)", after):
         return "hospital"
     if re.match(r"^[^，,。！!？?]{0,6}?(?:火车站|汽车站|车站|街上|路边|服务区|桥洞|宾馆|旅馆|高速|机场)", after) or \
@@ -444,9 +444,22 @@ def _fact_observations(found: Extraction, text: str, turn: int, case: CaseFile) 
                                        context="affirmed" if key == "statuses" else "negated", whose=whose))
             continue
         if key in ("county", "city"):
-            for e in spans.get(key, []):
-                out.append(Observation(key, _place_value(key, e), turn, e["text"], whose=whose,
-                                       role=_place_role(text, e["start"], e["end"], case.subject)))
+            places = spans.get(key, [])
+            roles = [_place_role(text, e["start"], e["end"], case.subject) for e in places]
+            for i, e in enumerate(places):
+                if context_of(text, e["start"], e["end"]) == "historical":
+                    roles[i] = "past"  # 之前在永宁那边托养: where somebody was, not where the household lives
+            for i in range(len(places) - 1):
+                # 我永宁的 我哥在平罗县城 / 我是同心县的 帮老邻居问…在红寺堡区住: the caller's own place, then
+                # the place of the person the call is about
+                between = text[places[i]["end"]:places[i + 1]["start"]]
+                if re.search(r"(?:我|俺|额)(?:是|在)?$", text[max(0, places[i]["start"] - 3):places[i]["start"]]) \
+                        and re.search(_ABOUT_SOMEBODY, between):
+                    roles[i] = "caller"
+                    if roles[i + 1] is None:
+                        roles[i + 1] = "home"
+            for e, role in zip(places, roles):
+                out.append(Observation(key, _place_value(key, e), turn, e["text"], whose=whose, role=role))
             if not spans.get(key):
                 out.append(Observation(key, value, turn, whose=whose))
             continue
@@ -485,6 +498,8 @@ def _fact_observations(found: Extraction, text: str, turn: int, case: CaseFile) 
     return out
 
 
+_ABOUT_SOMEBODY = (rf"(?:我|俺|额)(?:的)?(?:哥|姐|弟|妹|{'|'.join(KIN)})|{'|'.join(ELDERS)}|邻居|老汉|老人|老奶奶|老大爷|"
+                   r"(?:帮|替|给|代)[^，,。！!？?]{0,8}?(?:问|咨询|打听)|他|她")
 _CHILD_BEFORE = r"(?:娃娃|娃|孩子|小孩|碎娃|儿子|女儿|闺女|孙子|孙女|外孙|宝宝|带|带着|领着)(?:才|刚|今年|都|有)?$"
 
 

@@ -90,7 +90,7 @@ def household_place(case: CaseFile) -> tuple[str | None, str | None]:
     is not displaced by places of other roles: the hospital (去银川住院), the caller's own town while the
     case is a relative's (我在银川), the work site (在银川工地上干活) or where an emergency happens. Without
     any home, the latest place of no particular role stands, then a work place, then the emergency's."""
-    places = [o for o in case.of_kind("county", "city") if o.role not in ("hospital", "caller")]
+    places = [o for o in case.of_kind("county", "city") if o.role not in ("hospital", "caller", "past")]
     homes = [o for o in places if o.role == "home"]
     for group in (homes, [o for o in places if o.role is None], [o for o in places if o.role == "work"],
                   [o for o in places if o.role == "location"]):
